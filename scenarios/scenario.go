@@ -1,0 +1,135 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Scenario is a named, seeded experiment.
+type Scenario struct {
+	// Name reads like a spec: what is done and what must hold.
+	Name        string
+	Description string
+	// Expectation states what a correct broker shows: "no anomalies", or
+	// the anomalies a known-unsafe configuration must show.
+	Expectation string
+	// Run executes the scenario for one seed.
+	Run func(opts Options) (*Result, error)
+}
+
+// Options for one run.
+type Options struct {
+	Seed uint64
+	// RecordTrace keeps the trace text (for --out).
+	RecordTrace bool
+	// Log receives a human log of the run (nil: none).
+	Log func(format string, args ...any)
+}
+
+func (o Options) logf(format string, args ...any) {
+	if o.Log != nil {
+		o.Log(format, args...)
+	}
+}
+
+// Finding is one checker finding with its evidence.
+type Finding struct {
+	Kind     string `json:"kind"`
+	Evidence string `json:"evidence"`
+}
+
+// Result is what a run reports; its JSON form is the `sim run --json`
+// contract (DESIGN §7). WallSeconds is filled by the caller, who may read
+// a wall clock.
+type Result struct {
+	Scenario    string           `json:"scenario"`
+	Seed        uint64           `json:"seed"`
+	TraceHash   string           `json:"trace_hash"`
+	Events      uint64           `json:"events"`
+	SimSeconds  float64          `json:"sim_seconds"`
+	WallSeconds float64          `json:"wall_seconds"`
+	OK          bool             `json:"ok"`
+	Anomalies   map[string]int   `json:"anomalies"`
+	Findings    []Finding        `json:"findings,omitempty"`
+	Expected    []string         `json:"expected_anomalies"`
+	Knobs       []string         `json:"knobs"`
+	Stats       map[string]int64 `json:"stats,omitempty"`
+	Repro       string           `json:"repro"`
+	Trace       []string         `json:"-"`
+}
+
+// AddFinding records an anomaly with its evidence.
+func (r *Result) AddFinding(kind, format string, args ...any) {
+	if r.Anomalies == nil {
+		r.Anomalies = map[string]int{}
+	}
+	r.Anomalies[kind]++
+	// Keep the evidence bounded: a broken run can find thousands.
+	if len(r.Findings) < 100 {
+		r.Findings = append(r.Findings, Finding{Kind: kind, Evidence: fmt.Sprintf(format, args...)})
+	}
+}
+
+// AnomalyKinds returns the kinds found, sorted.
+func (r *Result) AnomalyKinds() []string {
+	kinds := make([]string, 0, len(r.Anomalies))
+	for k := range r.Anomalies { //detcheck:ordered keys are sorted below
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+// Judge sets OK: with no expected anomalies, OK means none was found; with
+// expected ones, OK means every expected kind was found and nothing else.
+func (r *Result) Judge() {
+	found := r.AnomalyKinds()
+	if len(r.Expected) == 0 {
+		r.OK = len(found) == 0
+		return
+	}
+	want := append([]string(nil), r.Expected...)
+	sort.Strings(want)
+	r.OK = strings.Join(found, ",") == strings.Join(want, ",")
+}
+
+// ReproCommand is the CLI command that replays a run.
+func ReproCommand(name string, seed uint64) string {
+	return "go run ./cmd/loglab sim run --scenario " + name + " --seed " + strconv.FormatUint(seed, 10)
+}
+
+// ErrUnknownScenario is returned by Lookup for a name not in the library.
+var ErrUnknownScenario = errors.New("unknown scenario")
+
+var registry []*Scenario
+
+func register(s *Scenario) {
+	for _, o := range registry {
+		if o.Name == s.Name {
+			panic("scenarios: duplicate " + s.Name)
+		}
+	}
+	registry = append(registry, s)
+}
+
+// All returns every scenario, sorted by name.
+func All() []*Scenario {
+	out := append([]*Scenario(nil), registry...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Lookup finds a scenario by name; the error lists the valid names.
+func Lookup(name string) (*Scenario, error) {
+	names := make([]string, 0, len(registry))
+	for _, s := range All() {
+		if s.Name == name {
+			return s, nil
+		}
+		names = append(names, s.Name)
+	}
+	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownScenario, name, strings.Join(names, ", "))
+}
