@@ -31,7 +31,7 @@
 //	stream(name) = rand.New(rand.NewPCG(splitmix64(seed), fnv1a64(name)))
 //
 // Names in use: "node/<name>/<incarnation>" for a node's Host.Rand,
-// "netsim" for link latencies, "disk/<name>" for a node's disk, and
+// "netsim/link/<from>><to>" for each directed link's latencies, "disk/<name>" for a node's disk, and
 // scenario-chosen names such as "workload" or "faults".
 //
 // # Trace
