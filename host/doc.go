@@ -4,7 +4,7 @@
 // uses global randomness. It only calls its Host, and the Host calls it back
 // on the node's loop.
 //
-// Two worlds implement Host: package host/real (TCP, os.File, fsync, the wall
+// Two worlds implement Host: package host/realhost (TCP, os.File, fsync, the wall
 // clock, one event-loop goroutine per node) and package sim (virtual time,
 // netsim, a simulated disk, one goroutine for a whole cluster).
 //
