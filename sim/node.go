@@ -66,7 +66,7 @@ func (w *World) Start(name string) {
 	rt.paused = false
 	rt.starts++
 	rt.node = rt.factory()
-	rt.host = &nodeHost{w: w, rt: rt, inc: rt.inc}
+	rt.host = &nodeHost{w: w, rt: rt, inc: rt.inc, disk: rt.disk.Host()}
 	rt.host.rand = w.Rand("node/" + name + "/" + strconv.FormatUint(rt.inc, 10))
 	rt.host.logger = w.nodeLogger(rt)
 	w.Trace(name, "start", strconv.Itoa(rt.starts))
@@ -209,6 +209,7 @@ type nodeHost struct {
 	inc    uint64
 	rand   *rand.Rand
 	logger *slog.Logger
+	disk   host.Disk
 }
 
 var _ host.Host = (*nodeHost)(nil)
@@ -238,7 +239,7 @@ func (w *World) pushFor(h *nodeHost, at int64, kind eventKind, t *timer, fn func
 
 func (h *nodeHost) Rand() *rand.Rand     { return h.rand }
 func (h *nodeHost) Net() host.Network    { return h.w.net.For(h.rt.name) }
-func (h *nodeHost) Disk() host.Disk      { return h.rt.disk }
+func (h *nodeHost) Disk() host.Disk      { return h.disk }
 func (h *nodeHost) Logger() *slog.Logger { return h.logger }
 
 type timer struct {

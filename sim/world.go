@@ -23,7 +23,7 @@ var DefaultEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 type Config struct {
 	Seed  uint64
 	Epoch time.Time // zero: DefaultEpoch
-	Net   netsim.Config
+	Net   netsim.Config // zero: netsim.DefaultConfig()
 	Disk  disk.Config
 	// RecordTrace keeps the text of every trace record (for --out); the
 	// hash is always computed.
@@ -70,7 +70,10 @@ func NewWorld(cfg Config) *World {
 	if w.epoch.IsZero() {
 		w.epoch = DefaultEpoch
 	}
-	w.net = netsim.New(w, cfg.Net)
+	if w.cfg.Net == (netsim.Config{}) {
+		w.cfg.Net = netsim.DefaultConfig()
+	}
+	w.net = netsim.New(w, w.cfg.Net)
 	return w
 }
 

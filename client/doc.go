@@ -1,0 +1,73 @@
+// Package client is loglab's Kafka client: a producer and a partition
+// consumer written as a sans-IO state machine on a host.Host, so the same
+// code drives workloads in the simulator (package sim) and against real
+// brokers (package host/realhost).
+//
+// Ownership and imports: the client owns connections to brokers, API version
+// negotiation, metadata, partitioning, batching, retries, the fetch loop and
+// the history records of its operations. It imports host, broker/batch (the
+// record batch codec), checkers/history, franz-go's kmsg (request and
+// response bodies) and kerr (error codes), and the standard library.
+//
+// # Threading
+//
+// Everything runs on the host's loop: New, Produce, Assign and Close are
+// called from the node's Start or callbacks, and every callback the client
+// makes (produce completions, OnRecords) runs there. There are no
+// goroutines; time is h.Monotonic and h.AfterFunc, randomness h.Rand (retry
+// jitter, the sticky partition).
+//
+// # Wire
+//
+// Each connection first sends ApiVersions (v3; a broker that does not know
+// it answers in the v0 format, whose version table is used as is) and then
+// uses, per API key, min(our max, the broker's max). Requests carry header v1
+// (v2 when flexible); responses are matched to the oldest outstanding
+// request of the connection and must carry its correlation id, or the
+// connection is closed. A request without a response after RequestTimeout
+// closes its connection, like Kafka's clients: since responses arrive in
+// order, nothing after it could be trusted.
+//
+// # Producer
+//
+// Keyed records go to toPositive(murmur2(key)) % partitions (Kafka's default
+// partitioner); unkeyed ones to a sticky partition that changes each time a
+// batch for it is sent. Records wait in a per-partition batch until it holds
+// BatchBytes, Linger has passed, or a batch queues behind it; batches of
+// partitions with the same leader share one Produce request. At most one
+// batch per partition is in flight, so retries (retriable kerr errors and
+// lost connections, with exponential backoff) never reorder a partition.
+// A record fails once DeliveryTimeout has passed since Produce.
+//
+// # Outcomes and the history
+//
+// Every Produce records an invoke and exactly one completion (see package
+// checkers/history): ok with the offset; fail when the record certainly was
+// not written (a definite broker error, never sent, closed); info when it
+// may have been (an attempt timed out or lost its connection after sending,
+// REQUEST_TIMED_OUT or NOT_ENOUGH_REPLICAS_AFTER_APPEND, acks=0). A later
+// retry that succeeds still completes ok — the earlier attempt may have
+// written a duplicate, which is exactly what the checkers look for without
+// idempotence. Errors passed to callbacks wrap ErrUnknownOutcome in the info
+// case.
+//
+// Every Fetch records, per partition, a poll invoke at the fetch position and
+// its completion: ok with the records read, fail with the partition's error,
+// info when the request's answer was lost.
+//
+// # Consumer
+//
+// Assign a partition with a start (At, Earliest, Latest; the latter two via
+// ListOffsets). One Fetch per leader is outstanding at a time. Batches are
+// decoded (uncompressed only: a compressed batch stops the partition with
+// batch.ErrUnsupportedCompression via OnFetchError); records before the
+// position are skipped. OFFSET_OUT_OF_RANGE applies Config.OffsetReset.
+//
+// # Metadata
+//
+// Metadata is fetched at start, when a topic is first used, after errors
+// that mean the leader moved (NOT_LEADER_OR_FOLLOWER,
+// UNKNOWN_TOPIC_OR_PARTITION, a lost connection...), while a leader is
+// unknown, and every MetadataMaxAge. Produce and Fetch go to each
+// partition's leader as metadata names it.
+package client

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/loglab/loglab/scenarios"
+)
+
+// TestMain lets the test binary act as the loglab command in a fresh
+// process (LOGLAB_AS_CLI=1), so tests can compare runs across processes
+// without building anything.
+func TestMain(m *testing.M) {
+	if os.Getenv("LOGLAB_AS_CLI") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "LOGLAB_AS_CLI=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// TestFreshProcessSameTraceHash: a seed run in a fresh process gives the
+// trace hash of the same seed run in this process.
+func TestFreshProcessSameTraceHash(t *testing.T) {
+	for _, sc := range scenarios.All() {
+		for _, seed := range []uint64{1, 2, 3} {
+			in, err := sc.Run(scenarios.Options{Seed: seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, stderr, code := runCLI(t, "sim", "run", "--scenario", sc.Name, "--seed", strconvU(seed), "--json")
+			var got scenarios.Result
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+				t.Fatalf("%s seed %d: bad JSON (exit %d): %v\n%s\n%s", sc.Name, seed, code, err, stdout, stderr)
+			}
+			if got.TraceHash != in.TraceHash || got.Events != in.Events {
+				t.Errorf("%s seed %d: fresh process %s/%d, in-process %s/%d", sc.Name, seed, got.TraceHash, got.Events, in.TraceHash, in.Events)
+			}
+			if got.Repro == "" || got.Scenario != sc.Name || got.Seed != seed || got.SimSeconds <= 0 || got.WallSeconds <= 0 {
+				t.Errorf("%s seed %d: incomplete result %+v", sc.Name, seed, got)
+			}
+			if (code == 0) != got.OK {
+				t.Errorf("exit %d with ok=%v", code, got.OK)
+			}
+		}
+	}
+}
+
+func strconvU(v uint64) string { return strconv.FormatUint(v, 10) }
+
+func TestBadInputOneClearLine(t *testing.T) {
+	cases := [][]string{
+		{"sim", "run", "--scenario", "no-such-scenario"},
+		{"sim", "run", "--scenario", "log-crash", "--seed", "banana"},
+		{"scenario", "list", "--bogus"},
+		{"demo", "--seeds", "0"},
+		{"nonsense"},
+	}
+	for _, args := range cases {
+		stdout, stderr, code := runCLI(t, args...)
+		if code == 0 {
+			t.Errorf("%v: exit 0", args)
+		}
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if len(lines) != 1 || !strings.HasPrefix(lines[0], "loglab: ") {
+			t.Errorf("%v: want one 'loglab: ' line on stderr, got %q (stdout %q)", args, stderr, stdout)
+		}
+	}
+	_, stderr, _ := runCLI(t, "sim", "run", "--scenario", "no-such-scenario")
+	if !strings.Contains(stderr, "log-crash") {
+		t.Errorf("unknown scenario error should list the known ones: %q", stderr)
+	}
+}
+
+func TestScenarioListJSON(t *testing.T) {
+	stdout, _, code := runCLI(t, "scenario", "list", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var list []struct{ Name, Description, Expectation string }
+	if err := json.Unmarshal([]byte(stdout), &list); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range list {
+		if s.Name == "log-crash" && s.Description != "" && s.Expectation != "" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("log-crash missing from %s", stdout)
+	}
+}

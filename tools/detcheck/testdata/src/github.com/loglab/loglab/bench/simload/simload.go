@@ -1,0 +1,6 @@
+// Package simload is below bench but runs in simulation: it is checked.
+package simload
+
+func Start() {
+	go func() {}() // want `detcheck: goroutine: go statement`
+}

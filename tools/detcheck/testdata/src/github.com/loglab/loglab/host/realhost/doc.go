@@ -1,0 +1,2 @@
+// Package realhost stands for the real Host: exempt by the Exempt list.
+package realhost

@@ -1,0 +1,5 @@
+package badexempt
+
+func Work() {
+	go func() {}() // want `detcheck: goroutine: go statement`
+}

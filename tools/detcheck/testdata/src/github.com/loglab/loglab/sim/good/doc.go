@@ -1,0 +1,3 @@
+// Package good uses only what simulated code may use; detcheck must stay
+// silent on it.
+package good
