@@ -27,7 +27,10 @@ const (
 	PageSize = 4096
 	// SectorSize is the unit TornLastSector tears.
 	SectorSize = 512
-	// DefaultSyncLatency is a flush's base latency when Config.SyncLatency is 0.
+	// DefaultSyncLatency is a flush's base latency when Config.SyncLatency
+	// is 0: the design's figure for an fsync on these machines. (A 4 KiB
+	// append + fsync on /work measured p50 115µs, p99 186µs: the virtual
+	// disk acknowledges from a cache; 2ms is the conservative choice.)
 	DefaultSyncLatency = 2_000_000 // ns
 )
 

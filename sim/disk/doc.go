@@ -11,9 +11,12 @@
 // # Model (this section is the spec; tests check it)
 //
 // One *Disk per node, created by New. It survives the node's crashes: it is the
-// machine's storage. The node's current incarnation uses Disk.Host(). After
-// Crash, every File opened before it returns host.ErrClosed, and no Sync or
-// SyncDir completion issued before it is ever delivered or applied.
+// machine's storage. The node's current incarnation uses Disk.Host(). The
+// world calls Crash when the node dies: a power-loss mode for a machine crash,
+// KeepPageCache for a process kill or before restarting a cleanly stopped
+// node (the kernel's cache survives both). After Crash, every File opened
+// before it returns host.ErrClosed, and no Sync or SyncDir completion issued
+// before it is ever delivered or applied.
 //
 // Names are slash-separated paths relative to the node's data directory. They
 // are cleaned with path.Clean; "" and "." name the root; absolute paths and
@@ -134,6 +137,26 @@
 //	"disk/<node>/latency"  flush jitter
 //
 // Map iteration order never reaches behaviour: names are sorted wherever a map
-// is walked. Every operation, flush, crash and fired fault is traced through
-// Env.Trace with kinds prefixed "disk.".
+// is walked.
+//
+// # Trace
+//
+// Every operation goes to Env.Trace (node, kind, detail). Kinds:
+//
+//	disk.create, disk.open, disk.close, disk.mkdir, disk.remove, disk.rename
+//	disk.write       name off= len= crc= (CRC-32C of the written bytes)
+//	disk.read        name off= len= n=
+//	disk.truncate    name size=
+//	disk.sync        name size= pages=      (issue: what the snapshot holds)
+//	disk.syncdir     dir entries=
+//	disk.flush       requests= files= dirs= bytes= latency=
+//	disk.sync-done, disk.syncdir-done   name err=
+//	disk.crash       mode= files= dirty-pages= (kept= | torn=)
+//	disk.faults      the new fault set (SetFaults), in ParseFaults form
+//	disk.fault       a fired fault: read-error, bit-flip-on-read,
+//	                 write-error, no-space, sync-error, syncdir-error,
+//	                 slow-sync, bit-rot
+//
+// Stats counts the same (bytes written, syncs requested, flushes performed,
+// faults fired by kind), so group commit and fault rates are measurable.
 package disk

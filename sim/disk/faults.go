@@ -1,8 +1,11 @@
 package disk
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/loglab/loglab/host"
@@ -30,26 +33,92 @@ type Faults struct {
 	Capacity int64
 }
 
-// String prints the non-zero faults, e.g. "read-error=100ppm capacity=1048576".
+// String prints the non-zero faults, e.g. "read-error=100ppm capacity=1048576",
+// or "none"; ParseFaults reads it back.
 func (f Faults) String() string {
 	var parts []string
-	add := func(name string, v int64, unit string) {
+	for _, ff := range faultFields {
+		var v int64
+		if ff.rate != nil {
+			v = int64(*ff.rate(&f))
+		} else {
+			v = *ff.field(&f)
+		}
 		if v != 0 {
-			parts = append(parts, fmt.Sprintf("%s=%d%s", name, v, unit))
+			parts = append(parts, fmt.Sprintf("%s=%d%s", ff.name, v, ff.unit))
 		}
 	}
-	add("read-error", int64(f.ReadErrorRate), "ppm")
-	add("bit-flip-on-read", int64(f.BitFlipOnReadRate), "ppm")
-	add("write-error", int64(f.WriteErrorRate), "ppm")
-	add("sync-error", int64(f.SyncErrorRate), "ppm")
-	add("slow-sync", int64(f.SlowSyncRate), "ppm")
-	add("slow-sync-factor", f.SlowSyncFactor, "")
-	add("slow-sync-extra", f.SlowSyncExtra, "ns")
-	add("capacity", f.Capacity, "")
 	if len(parts) == 0 {
 		return "none"
 	}
 	return strings.Join(parts, " ")
+}
+
+// faultFields maps the printed names to the fields and their units, in
+// String's order.
+var faultFields = []struct {
+	name, unit string
+	field      func(*Faults) *int64
+	rate       func(*Faults) *Rate
+}{
+	{"read-error", "ppm", nil, func(f *Faults) *Rate { return &f.ReadErrorRate }},
+	{"bit-flip-on-read", "ppm", nil, func(f *Faults) *Rate { return &f.BitFlipOnReadRate }},
+	{"write-error", "ppm", nil, func(f *Faults) *Rate { return &f.WriteErrorRate }},
+	{"sync-error", "ppm", nil, func(f *Faults) *Rate { return &f.SyncErrorRate }},
+	{"slow-sync", "ppm", nil, func(f *Faults) *Rate { return &f.SlowSyncRate }},
+	{"slow-sync-factor", "", func(f *Faults) *int64 { return &f.SlowSyncFactor }, nil},
+	{"slow-sync-extra", "ns", func(f *Faults) *int64 { return &f.SlowSyncExtra }, nil},
+	{"capacity", "", func(f *Faults) *int64 { return &f.Capacity }, nil},
+}
+
+// ParseFaults reads the form String prints ("none", or space-separated
+// name=value pairs with the units String prints), so a failing run's fault
+// plan can be pasted into a scenario file. Rates must lie in [0, 1e6],
+// other values must not be negative.
+func ParseFaults(s string) (Faults, error) {
+	var f Faults
+	s = strings.TrimSpace(s)
+	if s == "none" || s == "" {
+		return f, nil
+	}
+	seen := map[string]bool{}
+	for _, tok := range strings.Fields(s) {
+		name, val, ok := strings.Cut(tok, "=")
+		if !ok {
+			return Faults{}, fmt.Errorf("%w: fault %q is not name=value", ErrInvalid, tok)
+		}
+		if seen[name] {
+			return Faults{}, fmt.Errorf("%w: fault %q given twice", ErrInvalid, name)
+		}
+		seen[name] = true
+		found := false
+		for _, ff := range faultFields {
+			if ff.name != name {
+				continue
+			}
+			found = true
+			num, ok := strings.CutSuffix(val, ff.unit)
+			if !ok {
+				return Faults{}, fmt.Errorf("%w: fault %s=%q lacks its unit %q", ErrInvalid, name, val, ff.unit)
+			}
+			v, err := strconv.ParseInt(num, 10, 64)
+			if err != nil || v < 0 {
+				return Faults{}, fmt.Errorf("%w: fault %s=%q: not a non-negative integer", ErrInvalid, name, val)
+			}
+			if ff.rate != nil {
+				if v > int64(Million) {
+					return Faults{}, fmt.Errorf("%w: fault %s=%q above 1000000ppm", ErrInvalid, name, val)
+				}
+				*ff.rate(&f) = Rate(v)
+			} else {
+				*ff.field(&f) = v
+			}
+		}
+		if !found {
+			return Faults{}, fmt.Errorf("%w: unknown fault %q", ErrInvalid, name)
+		}
+	}
+	return f, nil
 }
 
 // SetFaults replaces the faults in force from now on.
@@ -85,8 +154,13 @@ func (d *Disk) usage() int64 {
 	}
 	d.walk(false, count)
 	d.walk(true, count)
-	for ino := range d.openCount {
-		count("", ino) // a sum: the order of the map does not matter
+	open := make([]*inode, 0, len(d.openCount))
+	for ino := range d.openCount { //detcheck:ordered collected, then sorted below
+		open = append(open, ino)
+	}
+	slices.SortFunc(open, func(a, b *inode) int { return cmp.Compare(a.id, b.id) })
+	for _, ino := range open {
+		count("", ino)
 	}
 	d.usedBytes, d.usageValid = used, true
 	return used

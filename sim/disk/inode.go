@@ -53,7 +53,7 @@ func (ino *inode) resize(size int64, seq uint64) {
 		return
 	}
 	ino.ver = slices.Grow(ino.ver, int(n)-len(ino.ver))[:n]
-	ino.markDirty((old+PageSize-1)/PageSize, (size-1)/PageSize, seq)
+	ino.markDirty(old/PageSize, (size-1)/PageSize, seq)
 }
 
 func (ino *inode) write(p []byte, off int64, seq uint64) {
@@ -74,7 +74,7 @@ func (ino *inode) page(p int64) []byte {
 
 func (ino *inode) dirtyPages() []int64 {
 	pages := make([]int64, 0, len(ino.dirty))
-	for p := range ino.dirty {
+	for p := range ino.dirty { //detcheck:ordered collected, then sorted below
 		pages = append(pages, p)
 	}
 	slices.Sort(pages)

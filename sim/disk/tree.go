@@ -33,7 +33,7 @@ func (d *Disk) newDir() *dir {
 
 func sortedNames(m map[string]entry) []string {
 	names := make([]string, 0, len(m))
-	for name := range m {
+	for name := range m { //detcheck:ordered collected, then sorted below
 		names = append(names, name)
 	}
 	slices.Sort(names)
