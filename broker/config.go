@@ -1,0 +1,86 @@
+package broker
+
+import (
+	"github.com/loglab/loglab/broker/topics"
+	"github.com/loglab/loglab/host"
+)
+
+// Config is a broker's configuration. Zero values select the defaults
+// noted, which are Kafka's where Kafka has one.
+type Config struct {
+	// NodeID is broker.id / node.id (0 by default).
+	NodeID int32
+	// Listen is the listener address, "host:port" (default ":9092"; in
+	// simulation the host part is the node's name).
+	Listen string
+	// AdvertisedAddr is what Metadata tells clients to connect to
+	// (advertised.listeners); default: the listener's address.
+	AdvertisedAddr string
+	// ClusterID is reported in Metadata (default "loglab").
+	ClusterID string
+
+	// MaxFrameBytes is socket.request.max.bytes (default 100 MiB).
+	MaxFrameBytes int
+	// MaxConnections bounds open client connections on the listener
+	// (max.connections; default 1000). Connections past it are closed at
+	// accept.
+	MaxConnections int
+	// MaxInFlightRequests bounds handled-but-unanswered requests per
+	// connection (default 100); later frames wait unparsed.
+	MaxInFlightRequests int
+	// MaxQueuedRequests bounds frames waiting behind them (default 1000);
+	// one more closes the connection.
+	MaxQueuedRequests int
+
+	// AutoCreateTopicsDisable turns off auto.create.topics.enable (on by
+	// default, as in Kafka): Metadata for an unknown topic creates it with
+	// NumPartitions partitions when the client allows it.
+	AutoCreateTopicsDisable bool
+	// NumPartitions is num.partitions, for auto-created topics and
+	// CreateTopics with -1 partitions (default 1).
+	NumPartitions int32
+	// MaxPartitionsPerTopic bounds CreateTopics (default 10000); a guard
+	// against one request creating millions of logs.
+	MaxPartitionsPerTopic int32
+	// RetentionCheckIntervalMs is log.retention.check.interval.ms, how
+	// often retention runs (default 300000).
+	RetentionCheckIntervalMs int64
+	// TopicDefaults are the broker-level defaults of topic configs
+	// (log.retention.ms, log.segment.bytes, ...); the zero value means
+	// topics.DefaultConfig(), Kafka's defaults.
+	TopicDefaults topics.Config
+}
+
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = ":9092"
+	}
+	if c.ClusterID == "" {
+		c.ClusterID = "loglab"
+	}
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = host.DefaultMaxFrameBytes
+	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = 1000
+	}
+	if c.MaxInFlightRequests <= 0 {
+		c.MaxInFlightRequests = 100
+	}
+	if c.MaxQueuedRequests <= 0 {
+		c.MaxQueuedRequests = 1000
+	}
+	if c.NumPartitions <= 0 {
+		c.NumPartitions = 1
+	}
+	if c.MaxPartitionsPerTopic <= 0 {
+		c.MaxPartitionsPerTopic = 10000
+	}
+	if c.RetentionCheckIntervalMs <= 0 {
+		c.RetentionCheckIntervalMs = 300_000
+	}
+	if c.TopicDefaults == (topics.Config{}) {
+		c.TopicDefaults = topics.DefaultConfig()
+	}
+	return c
+}

@@ -1,0 +1,192 @@
+package broker
+
+// Produce (key 0), versions 0-13.
+//
+// Every version is advertised from 0 because librdkafka sends compressed
+// data uncompressed unless Produce min is 0 (KAFKA-18659); but only v2
+// record batches (magic 2) are stored, so a v0-v2 request carrying the
+// old message formats gets UNSUPPORTED_FOR_MESSAGE_FORMAT. v13 names
+// topics by id (UNKNOWN_TOPIC_ID), earlier versions by name.
+//
+// Per partition: exactly one batch (INVALID_RECORD otherwise, as Kafka
+// does for v3+); a batch larger than max.message.bytes is
+// MESSAGE_TOO_LARGE; a bad length, magic, CRC or count is CORRUPT_MESSAGE.
+// The broker stamps the leader epoch, the log assigns offsets (and the
+// append time under message.timestamp.type=LogAppendTime). acks=1 and
+// acks=all (the same on one broker) answer after the append, or after the
+// log reports the batch durable when the topic syncs every append
+// (flush.messages=1). acks=0 gets no answer; if anything failed the
+// connection is closed, Kafka's way of telling such a producer.
+//
+// Simplifications: records inside a batch are not decoded (the CRC covers
+// them; compressed batches are stored as sent). Idempotent batches are
+// stored without sequence checks, and transactional or control batches
+// are refused with INVALID_RECORD, until idempotence and transactions
+// exist. TransactionID and TimeoutMillis are ignored.
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/loglab/loglab/broker/batch"
+	"github.com/loglab/loglab/broker/topics"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (b *Broker) handleProduce(r *request) {
+	req := r.kreq.(*kmsg.ProduceRequest)
+	resp := kmsg.NewPtrProduceResponse()
+	acksOK := req.Acks == 0 || req.Acks == 1 || req.Acks == -1
+	var firstErr *kerr.Error
+	var firstMsg string
+	waiting := 1
+	answer := func() {
+		waiting--
+		if waiting > 0 {
+			return
+		}
+		if req.Acks != 0 {
+			r.respond(resp)
+		} else if firstErr != nil {
+			r.closeConn("acks=0 produce failed: "+firstErr.Message, errors.New(firstMsg))
+		} else {
+			r.noResponse()
+		}
+	}
+	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
+	for i, rt := range req.Topics {
+		ot := &resp.Topics[i]
+		*ot = kmsg.NewProduceResponseTopic()
+		ot.Topic, ot.TopicID = rt.Topic, rt.TopicID
+		t, terr := b.lookupTopic(req.Version >= 13, rt.Topic, rt.TopicID)
+		ot.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
+		for j, rp := range rt.Partitions {
+			op := &ot.Partitions[j]
+			*op = kmsg.NewProduceResponseTopicPartition()
+			op.Partition = rp.Partition
+			op.BaseOffset, op.LogAppendTime, op.LogStartOffset = -1, -1, -1
+			fail := func(e *kerr.Error, msg string) {
+				op.ErrorCode = e.Code
+				if msg != "" {
+					op.ErrorMessage = &msg
+				}
+				if firstErr == nil {
+					firstErr, firstMsg = e, msg
+				}
+				r.warn("produce rejected", "topic", rt.Topic, "partition", rp.Partition, "error", e.Message, "why", msg)
+			}
+			if !acksOK {
+				fail(kerr.InvalidRequiredAcks, fmt.Sprintf("acks=%d, want -1, 0 or 1", req.Acks))
+				continue
+			}
+			if terr != nil {
+				fail(terr, "")
+				continue
+			}
+			p := t.partition(rp.Partition)
+			if p == nil {
+				fail(kerr.UnknownTopicOrPartition, fmt.Sprintf("topic %q has no partition %d", t.name, rp.Partition))
+				continue
+			}
+			end, e, msg := b.appendRecords(p, rp.Records, op)
+			if e != nil {
+				fail(e, msg)
+				continue
+			}
+			if req.Acks != 0 && t.cfg.SyncsEveryAppend() {
+				waiting++
+				p.log.WhenDurable(end, func(err error) {
+					if err != nil && takesOffline(err) {
+						b.takeOffline(p, err)
+					}
+					if err != nil {
+						fail(kerr.KafkaStorageError, err.Error())
+					}
+					answer()
+				})
+			}
+		}
+	}
+	answer()
+}
+
+// lookupTopic resolves a topic by id (Produce v13+, Fetch v13+) or name,
+// returning the Kafka error for one that does not exist.
+func (b *Broker) lookupTopic(byID bool, name string, id [16]byte) (*topic, *kerr.Error) {
+	if byID {
+		if t := b.byID[topics.ID(id)]; t != nil {
+			return t, nil
+		}
+		return nil, kerr.UnknownTopicID
+	}
+	if topics.ValidName(name) != nil {
+		return nil, kerr.InvalidTopicException
+	}
+	if t := b.topics[name]; t != nil {
+		return t, nil
+	}
+	return nil, kerr.UnknownTopicOrPartition
+}
+
+func (t *topic) partition(i int32) *partition {
+	if i < 0 || int(i) >= len(t.partitions) {
+		return nil
+	}
+	return t.partitions[i]
+}
+
+// appendRecords validates one partition's records and appends them. It
+// fills op and returns the log end offset after the append.
+func (b *Broker) appendRecords(p *partition, records []byte, op *kmsg.ProduceResponseTopicPartition) (int64, *kerr.Error, string) {
+	if p.offline != nil {
+		return 0, kerr.KafkaStorageError, p.offline.Error()
+	}
+	if len(records) > 16 && records[16] < batch.Magic {
+		return 0, kerr.UnsupportedForMessageFormat, fmt.Sprintf("record format magic %d; only v2 batches are stored", records[16])
+	}
+	h, err := batch.ParseHeader(records)
+	if err != nil {
+		return 0, kerr.CorruptMessage, err.Error()
+	}
+	if int64(h.Size()) > p.topic.cfg.MaxMessageBytes {
+		return 0, kerr.MessageTooLarge, fmt.Sprintf("batch of %d bytes, max.message.bytes is %d", h.Size(), p.topic.cfg.MaxMessageBytes)
+	}
+	if h.Size() < len(records) {
+		return 0, kerr.InvalidRecord, "more than one record batch for a partition"
+	}
+	if h, err = batch.Validate(records); err != nil {
+		return 0, kerr.CorruptMessage, err.Error()
+	}
+	if h.Compression() > 4 {
+		return 0, kerr.CorruptMessage, fmt.Sprintf("unknown compression codec %d", h.Compression())
+	}
+	if h.Control() || h.Transactional() {
+		return 0, kerr.InvalidRecord, "transactional and control batches are not supported yet"
+	}
+	batch.SetPartitionLeaderEpoch(records, p.leaderEpoch)
+	base, appendTime, err := p.log.Append(records)
+	if err != nil {
+		e := classifyAppendError(err)
+		if takesOffline(err) {
+			b.takeOffline(p, err)
+		}
+		return 0, e, err.Error()
+	}
+	op.BaseOffset = base
+	op.LogAppendTime = appendTime
+	op.LogStartOffset = p.log.LogStartOffset()
+	b.h.Post(p.wake)
+	return p.log.LogEndOffset(), nil, ""
+}
+
+// takeOffline marks a partition whose log failed; it answers
+// KAFKA_STORAGE_ERROR until the broker restarts and recovers it.
+func (b *Broker) takeOffline(p *partition, err error) {
+	if p.offline != nil {
+		return
+	}
+	p.offline = err
+	b.log.Error("partition offline: log failed", "topic", p.topic.name, "partition", p.index, "err", err)
+	b.h.Post(p.wake)
+}

@@ -1,0 +1,210 @@
+package broker
+
+// Fetch (key 1), versions 4-18.
+//
+// v4 is the floor (Kafka 4.0's, KIP-896): older versions expect the old
+// message formats, which the broker does not store. v13+ names topics by
+// id (UNKNOWN_TOPIC_ID).
+//
+// A fetch reads each partition from its FetchOffset up to
+// PartitionMaxBytes and the response's MaxBytes, always returning the
+// first batch of the first partition with data even if it is larger
+// (KIP-74). Offsets outside [LogStartOffset, HighWatermark] answer
+// OFFSET_OUT_OF_RANGE; each partition reports HighWatermark,
+// LastStableOffset (= HighWatermark: no transactions yet) and
+// LogStartOffset. CurrentLeaderEpoch (v9+) is checked: older is
+// FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH.
+//
+// Long polling: with fewer than MinBytes available and no partition in
+// error, the request waits up to MaxWaitMillis on a host timer and is
+// woken by appends (and deletions) on its partitions; each wake re-reads.
+// Answers still go out in request order on the connection.
+//
+// Simplifications: no incremental fetch sessions (KIP-227). Every fetch is
+// a full fetch answered with session id 0, which tells clients the broker
+// keeps no session; a request naming a session gets
+// FETCH_SESSION_ID_NOT_FOUND, after which clients fall back to full
+// fetches. Follower fetches (replica id >= 0) are served like consumers
+// until replication exists. Rack-aware reads are not offered.
+
+import (
+	"math"
+	"time"
+
+	"github.com/loglab/loglab/host"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (b *Broker) handleFetch(r *request) {
+	req := r.kreq.(*kmsg.FetchRequest)
+	if req.SessionID != 0 {
+		resp := kmsg.NewPtrFetchResponse()
+		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
+		r.respond(resp)
+		return
+	}
+	resp, n, hasErr := b.readFetch(req)
+	if n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || hasErr || b.stopping {
+		r.respond(resp)
+		return
+	}
+	w := &fetchWait{b: b, r: r, req: req}
+	for _, rt := range req.Topics {
+		t, _ := b.lookupTopic(req.Version >= 13, rt.Topic, rt.TopicID)
+		if t == nil {
+			continue
+		}
+		for _, rp := range rt.Partitions {
+			if p := t.partition(rp.Partition); p != nil {
+				p.waiters = append(p.waiters, w)
+				w.parts = append(w.parts, p)
+			}
+		}
+	}
+	r.cn.waits = append(r.cn.waits, w)
+	w.timer = b.h.AfterFunc(time.Duration(req.MaxWaitMillis)*time.Millisecond, w.expire)
+}
+
+// fetchWait is a long-polling fetch.
+type fetchWait struct {
+	b     *Broker
+	r     *request
+	req   *kmsg.FetchRequest
+	parts []*partition
+	timer host.Timer
+	done  bool
+}
+
+// poke re-reads after an append; the fetch completes once MinBytes are
+// available or a partition reports an error.
+func (w *fetchWait) poke() {
+	if w.done {
+		return
+	}
+	resp, n, hasErr := w.b.readFetch(w.req)
+	if n >= int(w.req.MinBytes) || hasErr {
+		w.finish(resp)
+	}
+}
+
+func (w *fetchWait) expire() {
+	if w.done {
+		return
+	}
+	resp, _, _ := w.b.readFetch(w.req)
+	w.finish(resp)
+}
+
+func (w *fetchWait) finish(resp *kmsg.FetchResponse) {
+	w.cancel()
+	w.r.respond(resp)
+}
+
+// cancel forgets the wait without answering (its connection closed).
+func (w *fetchWait) cancel() {
+	if w.done {
+		return
+	}
+	w.done = true
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	for _, p := range w.parts {
+		p.removeWaiter(w)
+	}
+	ws := w.r.cn.waits
+	for i, x := range ws {
+		if x == w {
+			w.r.cn.waits = append(ws[:i], ws[i+1:]...)
+			break
+		}
+	}
+}
+
+// readFetch reads what the fetch asks for as of now. It returns the
+// response, the record bytes in it, and whether any partition has an
+// error (which makes Kafka answer at once rather than wait).
+func (b *Broker) readFetch(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int, bool) {
+	resp := kmsg.NewPtrFetchResponse()
+	remaining := math.MaxInt32
+	if req.Version >= 3 {
+		remaining = int(req.MaxBytes)
+	}
+	total, hasErr := 0, false
+	for _, rt := range req.Topics {
+		ot := kmsg.NewFetchResponseTopic()
+		ot.Topic, ot.TopicID = rt.Topic, rt.TopicID
+		t, terr := b.lookupTopic(req.Version >= 13, rt.Topic, rt.TopicID)
+		for _, rp := range rt.Partitions {
+			op := kmsg.NewFetchResponseTopicPartition()
+			op.Partition = rp.Partition
+			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = -1, -1, -1
+			e := terr
+			var p *partition
+			if e == nil {
+				if p = t.partition(rp.Partition); p == nil {
+					e = kerr.UnknownTopicOrPartition
+				}
+			}
+			if e == nil {
+				var n int
+				n, e = b.readPartition(p, rp, &op, total == 0, min(remaining, int(rp.PartitionMaxBytes)))
+				total += n
+				remaining -= n
+			}
+			if e != nil {
+				op.ErrorCode = e.Code
+				hasErr = true
+			}
+			if op.RecordBatches == nil {
+				// Empty, not null: librdkafka rejects a null record set
+				// ("invalid MessageSetSize -1"), and Kafka never sends one.
+				op.RecordBatches = []byte{}
+			}
+			ot.Partitions = append(ot.Partitions, op)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+	return resp, total, hasErr
+}
+
+func (b *Broker) readPartition(p *partition, rp kmsg.FetchRequestTopicPartition, op *kmsg.FetchResponseTopicPartition, minOne bool, limit int) (int, *kerr.Error) {
+	if p.offline != nil {
+		return 0, kerr.KafkaStorageError
+	}
+	if e := checkLeaderEpoch(p, rp.CurrentLeaderEpoch); e != nil {
+		return 0, e
+	}
+	hw, lso := p.highWatermark(), p.log.LogStartOffset()
+	op.HighWatermark, op.LastStableOffset, op.LogStartOffset = hw, hw, lso
+	if rp.FetchOffset < lso || rp.FetchOffset > hw {
+		return 0, kerr.OffsetOutOfRange
+	}
+	if rp.FetchOffset == hw || (limit <= 0 && !minOne) {
+		return 0, nil
+	}
+	data, err := p.log.Read(rp.FetchOffset, max(limit, 0), minOne)
+	if err != nil {
+		e := classifyReadError(err)
+		if takesOffline(err) {
+			b.takeOffline(p, err)
+		}
+		return 0, e
+	}
+	op.RecordBatches = data
+	return len(data), nil
+}
+
+// checkLeaderEpoch compares a client's idea of the leader epoch (-1: no
+// idea) with the partition's.
+func checkLeaderEpoch(p *partition, current int32) *kerr.Error {
+	switch {
+	case current < 0 || current == p.leaderEpoch:
+		return nil
+	case current < p.leaderEpoch:
+		return kerr.FencedLeaderEpoch
+	default:
+		return kerr.UnknownLeaderEpoch
+	}
+}

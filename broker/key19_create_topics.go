@@ -1,0 +1,159 @@
+package broker
+
+// CreateTopics (key 19), versions 0-7.
+//
+// Each topic is validated (name: INVALID_TOPIC_EXCEPTION; exists or is
+// being created/deleted: TOPIC_ALREADY_EXISTS; partitions: -1 means
+// num.partitions, otherwise 1..MaxPartitionsPerTopic, else
+// INVALID_PARTITIONS; replication factor: -1 or 1, else
+// INVALID_REPLICATION_FACTOR, as there is one broker; a manual replica
+// assignment must place every partition 0..n-1 on this broker alone, else
+// INVALID_REPLICA_ASSIGNMENT; configs: INVALID_CONFIG). A name given
+// twice in one request fails both entries with INVALID_REQUEST, as in
+// Kafka. ValidateOnly checks and answers without creating.
+//
+// The answer waits until every accepted topic is durable in the
+// catalogue and live (TimeoutMillis is not enforced: creation is local
+// and bounded by one fsync round). v5+ answers carry the partition
+// count, replication factor and full config; v7 the topic id.
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/loglab/loglab/broker/topics"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (b *Broker) handleCreateTopics(r *request) {
+	req := r.kreq.(*kmsg.CreateTopicsRequest)
+	resp := kmsg.NewPtrCreateTopicsResponse()
+	count := map[string]int{}
+	for _, rt := range req.Topics {
+		count[rt.Topic]++
+	}
+	waiting := 1
+	answer := func() {
+		waiting--
+		if waiting == 0 {
+			r.respond(resp)
+		}
+	}
+	resp.Topics = make([]kmsg.CreateTopicsResponseTopic, len(req.Topics))
+	for i, rt := range req.Topics {
+		out := &resp.Topics[i]
+		*out = kmsg.NewCreateTopicsResponseTopic()
+		out.Topic = rt.Topic
+		if count[rt.Topic] > 1 {
+			setCreateError(out, kerr.InvalidRequest, "topic named more than once in the request")
+			continue
+		}
+		partitions, overrides, kerrv, msg := b.validateCreate(rt)
+		if kerrv != nil {
+			r.warn("CreateTopics rejected a topic", "topic", rt.Topic, "error", kerrv.Message, "why", msg)
+			setCreateError(out, kerrv, msg)
+			continue
+		}
+		fillCreated := func(out *kmsg.CreateTopicsResponseTopic, id topics.ID) {
+			out.TopicID = id
+			out.NumPartitions = partitions
+			out.ReplicationFactor = 1
+			for _, e := range topics.Describe(b.cfg.TopicDefaults, overrides) {
+				c := kmsg.NewCreateTopicsResponseTopicConfig()
+				c.Name = e.Name
+				v := e.Value
+				c.Value = &v
+				c.Source = int8(kmsg.ConfigSourceDefaultConfig)
+				if e.Override {
+					c.Source = int8(kmsg.ConfigSourceDynamicTopicConfig)
+				}
+				out.Configs = append(out.Configs, c)
+			}
+		}
+		if req.ValidateOnly {
+			fillCreated(out, topics.ID{})
+			continue
+		}
+		waiting++
+		b.createTopic(rt.Topic, partitions, overrides, func(t *topic, err error) {
+			if err != nil {
+				setCreateError(out, kerr.KafkaStorageError, err.Error())
+			} else {
+				fillCreated(out, t.id)
+			}
+			answer()
+		})
+	}
+	answer()
+}
+
+func setCreateError(out *kmsg.CreateTopicsResponseTopic, e *kerr.Error, msg string) {
+	out.ErrorCode = e.Code
+	out.ErrorMessage = &msg
+	out.NumPartitions, out.ReplicationFactor = -1, -1
+}
+
+// validateCreate checks one requested topic; on success it returns the
+// partition count and the config overrides.
+func (b *Broker) validateCreate(rt kmsg.CreateTopicsRequestTopic) (int32, map[string]string, *kerr.Error, string) {
+	if err := topics.ValidName(rt.Topic); err != nil {
+		return 0, nil, kerr.InvalidTopicException, err.Error()
+	}
+	if b.topics[rt.Topic] != nil || b.reserved[rt.Topic] {
+		return 0, nil, kerr.TopicAlreadyExists, fmt.Sprintf("topic %q already exists or is being created or deleted", rt.Topic)
+	}
+	if b.stopping {
+		return 0, nil, kerr.NotController, "broker is stopping"
+	}
+	partitions := rt.NumPartitions
+	if len(rt.ReplicaAssignment) > 0 {
+		if rt.NumPartitions != -1 || rt.ReplicationFactor != -1 {
+			return 0, nil, kerr.InvalidRequest, "a replica assignment requires partitions and replication factor -1"
+		}
+		ps := make([]int, 0, len(rt.ReplicaAssignment))
+		for _, a := range rt.ReplicaAssignment {
+			if len(a.Replicas) != 1 || a.Replicas[0] != b.cfg.NodeID {
+				return 0, nil, kerr.InvalidReplicaAssignment, fmt.Sprintf("partition %d: replicas must be [%d]", a.Partition, b.cfg.NodeID)
+			}
+			ps = append(ps, int(a.Partition))
+		}
+		sort.Ints(ps)
+		for i, p := range ps {
+			if p != i {
+				return 0, nil, kerr.InvalidReplicaAssignment, "partitions must be numbered 0..n-1 without gaps"
+			}
+		}
+		partitions = int32(len(ps))
+	} else {
+		if partitions == -1 {
+			partitions = b.cfg.NumPartitions
+		}
+		if partitions < 1 || partitions > b.cfg.MaxPartitionsPerTopic {
+			return 0, nil, kerr.InvalidPartitions, fmt.Sprintf("%d partitions, want 1..%d", rt.NumPartitions, b.cfg.MaxPartitionsPerTopic)
+		}
+		if rt.ReplicationFactor != -1 && rt.ReplicationFactor != 1 {
+			return 0, nil, kerr.InvalidReplicationFactor, fmt.Sprintf("replication factor %d, this cluster has 1 broker", rt.ReplicationFactor)
+		}
+	}
+	if partitions > b.cfg.MaxPartitionsPerTopic {
+		return 0, nil, kerr.InvalidPartitions, fmt.Sprintf("%d partitions, want 1..%d", partitions, b.cfg.MaxPartitionsPerTopic)
+	}
+	var overrides map[string]string
+	for _, c := range rt.Configs {
+		if c.Value == nil {
+			continue // null: use the default
+		}
+		if overrides == nil {
+			overrides = map[string]string{}
+		}
+		if _, dup := overrides[c.Name]; dup {
+			return 0, nil, kerr.InvalidConfig, fmt.Sprintf("config %q given twice", c.Name)
+		}
+		overrides[c.Name] = *c.Value
+	}
+	if _, err := topics.ParseConfig(b.cfg.TopicDefaults, overrides); err != nil {
+		return 0, nil, kerr.InvalidConfig, err.Error()
+	}
+	return partitions, overrides, nil, ""
+}

@@ -1,0 +1,96 @@
+package broker
+
+import (
+	"strconv"
+
+	"github.com/loglab/loglab/broker/topics"
+	"github.com/loglab/loglab/host"
+)
+
+// partitionLog is what the broker needs from one partition's storage
+// (package broker/log, through an adapter). Every call runs on the node's
+// loop.
+type partitionLog interface {
+	LogStartOffset() int64
+	LogEndOffset() int64
+	// Append stores one whole, validated v2 batch, assigning its offsets
+	// from LogEndOffset (and stamping LogAppendTime if the log is so
+	// configured). It returns the base offset and the append time it
+	// stamped (-1 under CreateTime).
+	Append(batch []byte) (baseOffset, logAppendTime int64, err error)
+	// Read returns whole batches starting with the one holding offset, up
+	// to maxBytes; with minOne, at least one batch even if it is larger
+	// (KIP-74). Offsets outside [LogStartOffset, LogEndOffset] fail with
+	// an error the broker maps to OFFSET_OUT_OF_RANGE.
+	Read(offset int64, maxBytes int, minOne bool) ([]byte, error)
+	// OffsetForTimestamp finds the first offset whose batch has a
+	// timestamp >= ts, through the time index; ok is false if none has.
+	OffsetForTimestamp(ts int64) (offset, timestamp int64, ok bool, err error)
+	// MaxTimestamp is the largest timestamp in the log and the offset of
+	// the batch holding it (-1, -1 for an empty log).
+	MaxTimestamp() (offset, timestamp int64, err error)
+	// WhenDurable calls done once every offset below end is durable.
+	WhenDurable(end int64, done func(error))
+	// ApplyRetention deletes old segments per retention.ms/bytes.
+	ApplyRetention() (deletedSegments int, err error)
+	// Close flushes and closes the log, then calls done.
+	Close(done func(error))
+}
+
+// logOpener opens (creating if needed) the log of one partition in dir.
+type logOpener func(h host.Host, dir string, cfg topics.Config) (partitionLog, error)
+
+// topic is a live topic: visible to clients once its catalogue entry is
+// durable, invisible again as soon as its deletion starts.
+type topic struct {
+	name       string
+	id         topics.ID
+	overrides  map[string]string
+	cfg        topics.Config
+	partitions []*partition
+}
+
+// partition is one partition's broker state. The fields replication will
+// need already have their Kafka names; on a single broker the leader is
+// this broker, the leader epoch stays 0, the ISR is this broker alone and
+// the high watermark is the log end offset.
+type partition struct {
+	topic       *topic
+	index       int32
+	log         partitionLog
+	leaderEpoch int32
+	// offline holds the error that took the log offline (a failed open,
+	// write or sync); the partition then answers KAFKA_STORAGE_ERROR.
+	offline error
+	// waiters are long-polling fetches to wake when the log grows.
+	waiters []*fetchWait
+}
+
+// highWatermark is the offset below which records are visible to
+// consumers. With one replica it is the log end offset.
+func (p *partition) highWatermark() int64 { return p.log.LogEndOffset() }
+
+// partitionDir is Kafka's directory name for a partition: "<topic>-<n>".
+func partitionDir(topic string, index int32) string {
+	return topic + "-" + strconv.FormatInt(int64(index), 10)
+}
+
+// wake tells the partition's waiting fetches that the log grew.
+func (p *partition) wake() {
+	if len(p.waiters) == 0 {
+		return
+	}
+	ws := append([]*fetchWait(nil), p.waiters...)
+	for _, w := range ws {
+		w.poke()
+	}
+}
+
+func (p *partition) removeWaiter(w *fetchWait) {
+	for i, x := range p.waiters {
+		if x == w {
+			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+			return
+		}
+	}
+}
