@@ -67,6 +67,16 @@ func (l *Log) Append(b []byte) (AppendInfo, error) {
 	return info, l.finishWrite(s, info.RecordCount)
 }
 
+// AppendAsLeader stamps the batch with the leader's epoch (outside the
+// CRC, so no re-checksum), as Kafka's leader does, then appends it like
+// Append.
+func (l *Log) AppendAsLeader(b []byte, leaderEpoch int32) (AppendInfo, error) {
+	if len(b) >= batch.HeaderBytes {
+		batch.SetPartitionLeaderEpoch(b, leaderEpoch)
+	}
+	return l.Append(b)
+}
+
 // AppendAsFollower appends batches fetched from the leader (one or more
 // whole v2 batches) keeping their offsets: the first must start at
 // LogEndOffset and each must continue the previous one. Batches are

@@ -3,6 +3,7 @@ package log
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -42,14 +43,10 @@ func (l *Log) recover() error {
 	}
 	slices.Sort(bases)
 	// Orphan indexes (their segment's removal half done) go.
-	orphans := make([]int64, 0)
-	for b := range indexes {
-		if _, found := slices.BinarySearch(bases, b); !found {
-			orphans = append(orphans, b)
+	for _, b := range slices.Sorted(maps.Keys(indexes)) {
+		if _, found := slices.BinarySearch(bases, b); found {
+			continue
 		}
-	}
-	slices.Sort(orphans)
-	for _, b := range orphans {
 		if err := l.removeSegmentFiles(&segment{base: b}); err != nil {
 			return fmt.Errorf("log: remove orphan index: %w", err)
 		}

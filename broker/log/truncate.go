@@ -194,6 +194,12 @@ func (l *Log) Close(done func(error)) {
 	finish := func(err error) {
 		l.closed = true
 		l.closeFiles(l.segs)
+		// Waiters beyond the final log end offset can never be served.
+		ws := l.flush.waiters
+		l.flush.waiters = nil
+		for _, w := range ws {
+			l.later(w.done, ErrClosed)
+		}
 		if done != nil {
 			done(err)
 		}
