@@ -295,7 +295,7 @@ func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
 func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
 func (d discardHandler) WithGroup(string) slog.Handler           { return d }
 
-// String renders a node's lifecycle counters (for summaries).
+// NodeSummary renders a node's lifecycle counters (for summaries).
 func (w *World) NodeSummary(name string) string {
 	rt := w.mustNode(name)
 	return fmt.Sprintf("%s starts=%d crashes=%d up=%v", name, rt.starts, rt.crashes, rt.up)

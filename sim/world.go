@@ -22,7 +22,7 @@ var DefaultEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // documented default; Knobs lists the result.
 type Config struct {
 	Seed  uint64
-	Epoch time.Time // zero: DefaultEpoch
+	Epoch time.Time     // zero: DefaultEpoch
 	Net   netsim.Config // zero: netsim.DefaultConfig()
 	Disk  disk.Config
 	// RecordTrace keeps the text of every trace record (for --out); the
@@ -55,7 +55,6 @@ type World struct {
 	net     *netsim.Network
 	hash    uint64
 	trace   []string
-	running *nodeRT // node whose callback is running, for Trace attribution
 }
 
 // NewWorld makes an empty world at virtual time 0.
@@ -235,10 +234,7 @@ func (w *World) run(e *event) {
 	if e.kind == evTimer {
 		e.t.fired = true
 	}
-	prev := w.running
-	w.running = e.node
 	e.fn()
-	w.running = prev
 }
 
 // RunFor runs every event due within d of virtual time, then advances the
