@@ -176,8 +176,15 @@ func (b *Broker) appendRecords(p *partition, records []byte, op *kmsg.ProduceRes
 	op.BaseOffset = base
 	op.LogAppendTime = appendTime
 	op.LogStartOffset = p.log.LogStartOffset()
-	b.h.Post(p.wake)
-	return p.log.LogEndOffset(), nil, ""
+	end := p.log.LogEndOffset()
+	if p.topic.cfg.SyncsEveryAppend() {
+		// The high watermark moves when the sync completes (see
+		// highWatermark); wake long polls then, whatever the acks.
+		p.log.WhenDurable(end, func(error) { p.wake() })
+	} else {
+		b.h.Post(p.wake)
+	}
+	return end, nil, ""
 }
 
 // takeOffline marks a partition whose log failed; it answers

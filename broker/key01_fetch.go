@@ -31,6 +31,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/host"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -192,8 +193,23 @@ func (b *Broker) readPartition(p *partition, rp kmsg.FetchRequestTopicPartition,
 		}
 		return 0, e
 	}
+	data = belowHighWatermark(data, hw)
 	op.RecordBatches = data
 	return len(data), nil
+}
+
+// belowHighWatermark cuts whole batches from data that start at or after hw:
+// records above the high watermark are not yet promised and never served.
+func belowHighWatermark(data []byte, hw int64) []byte {
+	pos := 0
+	for pos < len(data) {
+		h, err := batch.ParseHeader(data[pos:])
+		if err != nil || h.BaseOffset >= hw || pos+h.Size() > len(data) {
+			break
+		}
+		pos += h.Size()
+	}
+	return data[:pos]
 }
 
 // checkLeaderEpoch compares a client's idea of the leader epoch (-1: no

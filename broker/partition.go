@@ -29,6 +29,8 @@ type partitionLog interface {
 	// MaxTimestamp is the largest timestamp in the log and the offset of
 	// the batch holding it (-1, -1 for an empty log).
 	MaxTimestamp() (offset, timestamp int64, err error)
+	// RecoveryPoint is the durable offset: every offset below it is synced.
+	RecoveryPoint() int64
 	// WhenDurable calls done once every offset below end is durable.
 	WhenDurable(end int64, done func(error))
 	// ApplyRetention deletes old segments per retention.ms/bytes.
@@ -67,8 +69,18 @@ type partition struct {
 }
 
 // highWatermark is the offset below which records are visible to
-// consumers. With one replica it is the log end offset.
-func (p *partition) highWatermark() int64 { return p.log.LogEndOffset() }
+// consumers. With one replica it is the log end offset — except when the
+// topic syncs every append (flush.messages=1): there Kafka flushes inside
+// the append, before the high watermark moves, so a consumer never sees a
+// record a power loss can take back. We keep that promise by holding the
+// high watermark at the durable offset.
+func (p *partition) highWatermark() int64 {
+	leo := p.log.LogEndOffset()
+	if p.topic.cfg.SyncsEveryAppend() {
+		return min(leo, p.log.RecoveryPoint())
+	}
+	return leo
+}
 
 // partitionDir is Kafka's directory name for a partition: "<topic>-<n>".
 func partitionDir(topic string, index int32) string {

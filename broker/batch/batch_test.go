@@ -241,3 +241,11 @@ func TestRoundTripRapid(t *testing.T) {
 		assertRecords(t, got, rs)
 	})
 }
+
+// putHeaderCounts sets batchLength to fit b, recordCount to count and
+// lastOffsetDelta to count-1 (0 for none).
+func putHeaderCounts(b []byte, count int32) {
+	binary.BigEndian.PutUint32(b[offBatchLength:], uint32(len(b)-LengthFieldEnd))
+	binary.BigEndian.PutUint32(b[offRecordCount:], uint32(count))
+	binary.BigEndian.PutUint32(b[offLastOffsetDelta:], uint32(max(count-1, 0)))
+}
