@@ -44,6 +44,7 @@ and disk faults. One seed replays one simulated run bit for bit.`,
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newDemoCmd(), newScenarioCmd(), newSimCmd())
+	root.AddCommand(newDemoCmd(), newScenarioCmd(), newSimCmd(),
+		newBrokerCmd(), newTopicCmd(), newProduceCmd(), newConsumeCmd())
 	return root
 }

@@ -1,0 +1,88 @@
+package interop
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The broker stores record batches as the producer sent them (it rewrites
+// the base offset, never the records), so the codec in each stored batch's
+// attributes is the codec the client really used. That catches a client
+// that silently sends uncompressed data (librdkafka did, KAFKA-18659).
+
+// codecNames are Kafka's compression types (attributes bits 0-2).
+var codecNames = []string{"none", "gzip", "snappy", "lz4", "zstd"}
+
+// storedCodecs reads partition p's segment files (<data-dir>/<topic>-<p>/*.log,
+// Kafka's layout) and returns the codec of the batch holding each offset.
+func storedCodecs(t *testing.T, dataDir, topic string, p int32) map[int64]string {
+	t.Helper()
+	dir := filepath.Join(dataDir, topic+"-"+itoa(int64(p)))
+	names, err := filepath.Glob(filepath.Join(dir, "*.log"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no segment files in %s (%v)", dir, err)
+	}
+	sort.Strings(names)
+	out := map[int64]string{}
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for len(b) >= 61 { // a v2 batch header is 61 bytes
+			base := int64(binary.BigEndian.Uint64(b))
+			size := 12 + int(binary.BigEndian.Uint32(b[8:]))
+			if size < 61 || size > len(b) {
+				break // a preallocated or torn tail
+			}
+			attrs := binary.BigEndian.Uint16(b[21:])
+			lastDelta := int64(int32(binary.BigEndian.Uint32(b[23:])))
+			codec := "unknown"
+			if c := int(attrs & 7); c < len(codecNames) {
+				codec = codecNames[c]
+			}
+			for o := base; o <= base+lastDelta; o++ {
+				out[o] = codec
+			}
+			b = b[size:]
+		}
+	}
+	return out
+}
+
+func itoa(v int64) string {
+	var s []byte
+	if v == 0 {
+		return "0"
+	}
+	for ; v > 0; v /= 10 {
+		s = append([]byte{byte('0' + v%10)}, s...)
+	}
+	return string(s)
+}
+
+// checkStoredCodecs: every record read back sits in a batch compressed with
+// the codec named in its "codec" header.
+func checkStoredCodecs(t *testing.T, b *brokerProc, topic string, read map[int32][]rec) {
+	t.Helper()
+	seen := map[string]bool{}
+	for p, rs := range read {
+		stored := storedCodecs(t, b.DataDir, topic, p)
+		for _, r := range rs {
+			if got := stored[r.Offset]; got != r.Header {
+				t.Errorf("partition %d offset %d: produced with %s, stored batch says %q", p, r.Offset, r.Header, got)
+			}
+			seen[r.Header] = true
+		}
+	}
+	var codecs []string
+	for c := range seen {
+		codecs = append(codecs, c)
+	}
+	sort.Strings(codecs)
+	t.Logf("stored batches carry the producer's codec: %s", strings.Join(codecs, ", "))
+}
