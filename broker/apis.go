@@ -12,6 +12,7 @@ const (
 	keyFetch           int16 = 1
 	keyListOffsets     int16 = 2
 	keyMetadata        int16 = 3
+	keyFindCoordinator int16 = 10
 	keyCreateTopics    int16 = 19
 	keyDeleteTopics    int16 = 20
 	keyApiVersions     int16 = 18
@@ -39,6 +40,7 @@ func init() {
 		{keyFetch, 4, 18, (*Broker).handleFetch},
 		{keyListOffsets, 0, 10, (*Broker).handleListOffsets},
 		{keyMetadata, 0, 13, (*Broker).handleMetadata},
+		{keyFindCoordinator, 0, 4, (*Broker).handleFindCoordinator},
 		{keyApiVersions, 0, 5, (*Broker).handleApiVersions},
 		{keyCreateTopics, 0, 7, (*Broker).handleCreateTopics},
 		{keyDeleteTopics, 0, 6, (*Broker).handleDeleteTopics},
