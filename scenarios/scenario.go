@@ -2,7 +2,9 @@ package scenarios
 
 import (
 	"errors"
+
 	"fmt"
+	"github.com/loglab/loglab/checkers/history"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +29,9 @@ type Options struct {
 	RecordTrace bool
 	// Log receives a human log of the run (nil: none).
 	Log func(format string, args ...any)
+	// Bugs names bug-zoo switches to turn on in the system under test:
+	// deliberate bugs that exist to measure the testbed's detection power.
+	Bugs []string
 }
 
 func (o Options) logf(format string, args ...any) {
@@ -59,6 +64,9 @@ type Result struct {
 	Stats       map[string]int64 `json:"stats,omitempty"`
 	Repro       string           `json:"repro"`
 	Trace       []string         `json:"-"`
+	// History is the run's client history (scenarios with clients), for
+	// --out and for `loglab check`.
+	History []history.Op `json:"-"`
 }
 
 // AddFinding records an anomaly with its evidence.
@@ -86,6 +94,9 @@ func (r *Result) AnomalyKinds() []string {
 // Judge sets OK: with no expected anomalies, OK means none was found; with
 // expected ones, OK means every expected kind was found and nothing else.
 func (r *Result) Judge() {
+	if r.Anomalies == nil {
+		r.Anomalies = map[string]int{} // "anomalies": {} in JSON, never null
+	}
 	found := r.AnomalyKinds()
 	if len(r.Expected) == 0 {
 		r.OK = len(found) == 0
