@@ -50,7 +50,11 @@ type Broker struct {
 
 // New returns a broker that will run with cfg once started.
 func New(cfg Config) *Broker {
-	return &Broker{cfg: cfg.withDefaults(), openLog: defaultLogOpener}
+	b := &Broker{cfg: cfg.withDefaults(), openLog: defaultLogOpener}
+	if !cfg.Bugs.Empty() { // bugzoo: test-only deliberate bugs reach the logs too
+		b.openLog = bugzooLogOpener(cfg.Bugs)
+	}
+	return b
 }
 
 // Err reports why the broker failed to start (nil if it runs).

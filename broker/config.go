@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/loglab/loglab/host"
 )
@@ -49,6 +50,10 @@ type Config struct {
 	// (log.retention.ms, log.segment.bytes, ...); the zero value means
 	// topics.DefaultConfig(), Kafka's defaults.
 	TopicDefaults topics.Config
+
+	// Bugs switches on deliberate bugs, for testing the testbed only
+	// (package bugzoo); the zero value, none, is the only correct one.
+	Bugs bugzoo.Set
 }
 
 func (c Config) withDefaults() Config {

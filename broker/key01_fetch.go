@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/loglab/loglab/broker/batch"
+	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/host"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -178,6 +179,9 @@ func (b *Broker) readPartition(p *partition, rp kmsg.FetchRequestTopicPartition,
 		return 0, e
 	}
 	hw, lso := p.highWatermark(), p.log.LogStartOffset()
+	if b.cfg.Bugs.Has(bugzoo.FetchPastHighWatermark) { // bugzoo: test-only deliberate bug
+		hw = p.log.LogEndOffset()
+	}
 	op.HighWatermark, op.LastStableOffset, op.LogStartOffset = hw, hw, lso
 	if rp.FetchOffset < lso || rp.FetchOffset > hw {
 		return 0, kerr.OffsetOutOfRange

@@ -8,6 +8,16 @@
 // scenarios. It runs inside the simulator, so the determinism rules apply:
 // no wall clock (the CLI measures wall time), no goroutines, no OS.
 //
+// Scenario files: most scenarios are YAML files in library/ (embedded and
+// registered at init like the Go ones; library/README.md documents the
+// format with annotated examples). A file is decoded strictly (unknown
+// fields are errors listing the valid ones), validated (load.go,
+// compile.go: every error a *SpecError naming file, line and field), then
+// for each seed its knobs are drawn into a plan (plan.go) and run
+// (runner.go): safety phase with faults, a healed check, a liveness phase,
+// a final read, and the checkers of package checkers (check.go). Shrink
+// (shrink.go) minimises a failing run into a smaller file.
+//
 // Invariants: a scenario's behaviour is a pure function of (name, seed,
 // build). Every knob a run derives from its seed is listed in Result.Knobs,
 // printed before the run. Result.Repro is the command that replays it.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loglab/loglab/broker/batch"
+	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim"
@@ -36,6 +37,7 @@ type logCrashKnobs struct {
 	MaxRecords   int           // records per batch: 1..MaxRecords
 	MaxValue     int           // value bytes: 1..MaxValue
 	Crashes      []crashPlan
+	Bugs         bugzoo.Set // deliberate bugs switched on in the log (Options.Bugs)
 }
 
 type crashPlan struct {
@@ -75,7 +77,7 @@ func drawLogCrashKnobs(r *rand.Rand) logCrashKnobs {
 }
 
 func (k logCrashKnobs) logConfig() log.Config {
-	c := log.Config{SegmentBytes: k.SegmentBytes}
+	c := log.Config{SegmentBytes: k.SegmentBytes, Bugs: k.Bugs}
 	switch {
 	case k.Policy == "every-batch":
 		c.FlushMessages = 1
@@ -97,7 +99,7 @@ func (k logCrashKnobs) lines() []string {
 	for i, c := range k.Crashes {
 		out = append(out, fmt.Sprintf("crash[%d]=at %v mode %s restart after %v", i, c.At, c.Mode, c.Restart))
 	}
-	return out
+	return append(out, bugKnob(k.Bugs)...)
 }
 
 // logModel is the observer's record of the log: what each offset was
@@ -125,6 +127,10 @@ func runLogCrash(opts Options) (*Result, error) { return runLogCrashWith(opts, l
 
 func runLogCrashWith(opts Options, bugs logCrashBugs) (*Result, error) {
 	k := drawLogCrashKnobs(sim.Stream(opts.Seed, "scenario"))
+	var err error
+	if k.Bugs, err = opts.bugSet(); err != nil {
+		return nil, err
+	}
 	w := sim.NewWorld(sim.Config{Seed: opts.Seed, RecordTrace: opts.RecordTrace})
 	res := &Result{Scenario: "log-crash", Seed: opts.Seed, Repro: ReproCommand("log-crash", opts.Seed)}
 	res.Knobs = append(w.Knobs(), k.lines()...)
@@ -235,6 +241,12 @@ func (n *logWriter) checkRecovered() {
 				return
 			}
 			h, _ := batch.ParseHeader(b)
+			if !advanced && (h.BaseOffset > next || h.LastOffset() < next) {
+				// A read must start with the batch holding the offset asked
+				// for; one that starts elsewhere hides or repeats records.
+				n.res.AddFinding("wrong-batch", "read at offset %d returned a first batch holding %d-%d", next, h.BaseOffset, h.LastOffset())
+				return
+			}
 			for i, r := range recs {
 				off := h.BaseOffset + int64(i)
 				if off < next {

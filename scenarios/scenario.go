@@ -4,8 +4,11 @@ import (
 	"errors"
 
 	"fmt"
-	"github.com/loglab/loglab/checkers/history"
+	"slices"
 	"sort"
+
+	"github.com/loglab/loglab/checkers"
+	"github.com/loglab/loglab/checkers/history"
 	"strconv"
 	"strings"
 )
@@ -20,6 +23,8 @@ type Scenario struct {
 	Expectation string
 	// Run executes the scenario for one seed.
 	Run func(opts Options) (*Result, error)
+	// compiled is set for scenarios read from a file (the shrinker's input).
+	compiled *compiled
 }
 
 // Options for one run.
@@ -50,23 +55,34 @@ type Finding struct {
 // contract (DESIGN §7). WallSeconds is filled by the caller, who may read
 // a wall clock.
 type Result struct {
-	Scenario    string           `json:"scenario"`
-	Seed        uint64           `json:"seed"`
-	TraceHash   string           `json:"trace_hash"`
-	Events      uint64           `json:"events"`
-	SimSeconds  float64          `json:"sim_seconds"`
-	WallSeconds float64          `json:"wall_seconds"`
-	OK          bool             `json:"ok"`
-	Anomalies   map[string]int   `json:"anomalies"`
-	Findings    []Finding        `json:"findings,omitempty"`
-	Expected    []string         `json:"expected_anomalies"`
-	Knobs       []string         `json:"knobs"`
-	Stats       map[string]int64 `json:"stats,omitempty"`
-	Repro       string           `json:"repro"`
-	Trace       []string         `json:"-"`
+	Scenario    string         `json:"scenario"`
+	Seed        uint64         `json:"seed"`
+	TraceHash   string         `json:"trace_hash"`
+	Events      uint64         `json:"events"`
+	SimSeconds  float64        `json:"sim_seconds"`
+	WallSeconds float64        `json:"wall_seconds"`
+	OK          bool           `json:"ok"`
+	Anomalies   map[string]int `json:"anomalies"`
+	Findings    []Finding      `json:"findings,omitempty"`
+	Expected    []string       `json:"expected_anomalies"`
+	// Tolerated kinds may be found without failing the run (file
+	// scenarios' expect.tolerate).
+	Tolerated []string         `json:"tolerated_anomalies,omitempty"`
+	Knobs     []string         `json:"knobs"`
+	Stats     map[string]int64 `json:"stats,omitempty"`
+	Repro     string           `json:"repro"`
+	Trace     []string         `json:"-"`
 	// History is the run's client history (scenarios with clients), for
 	// --out and for `loglab check`.
 	History []history.Op `json:"-"`
+	// Schedule is the run's fault schedule in package faults' text form
+	// (file scenarios), ready to paste into a scenario file.
+	Schedule string `json:"schedule,omitempty"`
+	// Report is the checkers' report (file scenarios), for verdicts.json.
+	Report *checkers.Report `json:"-"`
+	// Files are extra artifacts by file name (porcupine's visualization
+	// of a partition found not linearizable), kept when RecordTrace is set.
+	Files map[string][]byte `json:"-"`
 }
 
 // AddFinding records an anomaly with its evidence.
@@ -93,11 +109,17 @@ func (r *Result) AnomalyKinds() []string {
 
 // Judge sets OK: with no expected anomalies, OK means none was found; with
 // expected ones, OK means every expected kind was found and nothing else.
+// Tolerated kinds are ignored either way.
 func (r *Result) Judge() {
 	if r.Anomalies == nil {
 		r.Anomalies = map[string]int{} // "anomalies": {} in JSON, never null
 	}
-	found := r.AnomalyKinds()
+	var found []string
+	for _, k := range r.AnomalyKinds() {
+		if !slices.Contains(r.Tolerated, k) {
+			found = append(found, k)
+		}
+	}
 	if len(r.Expected) == 0 {
 		r.OK = len(found) == 0
 		return

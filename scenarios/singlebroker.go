@@ -195,9 +195,13 @@ func producerName(i int) string { return "producer-" + strconv.Itoa(i+1) }
 
 func runSingleBroker(opts Options, v singleBrokerVariant) (*Result, error) {
 	k := drawSingleBrokerKnobs(sim.Stream(opts.Seed, "scenario"), v)
+	zoo, err := opts.bugSet()
+	if err != nil {
+		return nil, err
+	}
 	w := sim.NewWorld(sim.Config{Seed: opts.Seed, RecordTrace: opts.RecordTrace, MaxEvents: 20_000_000})
 	res := &Result{Scenario: v.name, Seed: opts.Seed, Repro: ReproCommand(v.name, opts.Seed), Expected: v.expected}
-	res.Knobs = append(w.Knobs(), k.lines(v)...)
+	res.Knobs = append(append(w.Knobs(), k.lines(v)...), bugKnob(zoo)...)
 	for _, l := range res.Knobs {
 		opts.logf("knob %s", l)
 	}
@@ -209,6 +213,7 @@ func runSingleBroker(opts Options, v singleBrokerVariant) (*Result, error) {
 			Listen:        addr,
 			NumPartitions: k.Partitions,
 			TopicDefaults: k.topicConfig(v),
+			Bugs:          zoo,
 		})
 	})
 	base := client.Config{

@@ -1,6 +1,10 @@
 package log
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/loglab/loglab/broker/bugzoo"
+)
 
 // Config is a partition log's configuration; names follow Kafka's topic
 // configs. Zero values select the defaults noted.
@@ -33,6 +37,9 @@ type Config struct {
 	// CheckpointIntervalMs bounds how stale the recovery-point checkpoint
 	// gets (log.flush.offset.checkpoint.interval.ms; 0: 60000).
 	CheckpointIntervalMs int64
+	// Bugs switches on deliberate bugs, for testing the testbed only
+	// (package bugzoo); the zero value, none, is the only correct one.
+	Bugs bugzoo.Set
 }
 
 // Defaults.

@@ -3,6 +3,7 @@ package log
 import (
 	"time"
 
+	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/host"
 )
 
@@ -56,7 +57,7 @@ func (l *Log) WhenDurable(offset int64, done func(error)) {
 		l.later(done, l.failed)
 		return
 	}
-	if offset <= l.recoveryPoint {
+	if offset <= l.recoveryPoint || l.cfg.Bugs.Has(bugzoo.AckBeforeFlush) { // bugzoo: test-only deliberate bug
 		l.later(done, nil)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/loglab/loglab/broker/batch"
+	"github.com/loglab/loglab/broker/bugzoo"
 )
 
 // Read returns whole batches starting with the batch that contains offset:
@@ -68,6 +69,9 @@ func (l *Log) ReadInto(dst []byte, offset int64, maxBytes int) ([]byte, error) {
 // walking headers.
 func (l *Log) findBatch(s *segment, offset int64) (int64, batch.Header, error) {
 	pos, expected := s.floor(offset)
+	if l.cfg.Bugs.Has(bugzoo.IndexOffByOne) { // bugzoo: test-only deliberate bug
+		pos, expected = s.floorOffByOne(offset)
+	}
 	for {
 		h, err := l.readHeader(s, pos)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/host"
 )
 
@@ -136,7 +137,9 @@ func (l *Log) recover() error {
 				}
 				break
 			}
-			if err := s.log.Truncate(res.end); err != nil {
+			if l.cfg.Bugs.Has(bugzoo.RecoveryKeepsCorruptTail) { // bugzoo: test-only deliberate bug
+				s.size = size
+			} else if err := s.log.Truncate(res.end); err != nil {
 				return fmt.Errorf("log: truncate segment %d: %w", s.base, err)
 			}
 			if err := l.rewriteIndexes(s); err != nil {

@@ -46,5 +46,6 @@ and disk faults. One seed replays one simulated run bit for bit.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newDemoCmd(), newScenarioCmd(), newSimCmd(),
 		newBrokerCmd(), newTopicCmd(), newProduceCmd(), newConsumeCmd())
+	root.AddCommand(newCheckCmd())
 	return root
 }

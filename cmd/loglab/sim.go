@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/scenarios"
 )
 
@@ -25,12 +27,15 @@ func newSimCmd() *cobra.Command {
 		},
 	}
 	cmd.AddCommand(newSimRunCmd())
+	cmd.AddCommand(newSimShrinkCmd())
+	cmd.AddCommand(newSimSweepCmd(), newSimWorkerCmd(), newSimMergeCmd())
 	return cmd
 }
 
 func newSimRunCmd() *cobra.Command {
 	var (
 		name   string
+		file   string
 		seed   uint64
 		asJSON bool
 		outDir string
@@ -41,15 +46,31 @@ func newSimRunCmd() *cobra.Command {
 		Long: `Run one scenario for one seed. The seed and every knob derived from it are
 printed first; the same seed and build always give the same trace_hash.
 Exit status: 0 when the scenario's expectations hold, 1 when they do not.`,
-		Example: "  loglab sim run --scenario log-crash --seed 42\n  loglab sim run --scenario log-crash --seed 42 --json --out run42",
-		Args:    cobra.NoArgs,
+		Example: "  loglab sim run --scenario log-crash --seed 42\n  loglab sim run --scenario log-crash --seed 42 --json --out run42\n" +
+			"  loglab sim run --scenario-file my-scenario.yaml --seed 7 --out run7",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if name == "" {
-				return fmt.Errorf("--scenario is required (see: loglab scenario list)")
-			}
-			sc, err := scenarios.Lookup(name)
-			if err != nil {
-				return err
+			var sc *scenarios.Scenario
+			switch {
+			case name != "" && file != "":
+				return fmt.Errorf("give --scenario or --scenario-file, not both")
+			case file != "":
+				var spec *scenarios.Spec
+				var err error
+				if sc, spec, err = loadScenarioFile(file); err != nil {
+					return err
+				}
+				// A shrunk file notes the seed that reproduces it.
+				if !cmd.Flags().Changed("seed") && spec.Seed != nil {
+					seed = *spec.Seed
+				}
+			case name == "":
+				return fmt.Errorf("--scenario or --scenario-file is required (see: loglab scenario list)")
+			default:
+				var err error
+				if sc, err = scenarios.Lookup(name); err != nil {
+					return err
+				}
 			}
 			out := cmd.OutOrStdout()
 			knobsTo := out
@@ -80,9 +101,10 @@ Exit status: 0 when the scenario's expectations hold, 1 when they do not.`,
 		},
 	}
 	cmd.Flags().StringVar(&name, "scenario", "", "scenario name (see: loglab scenario list)")
-	cmd.Flags().Uint64Var(&seed, "seed", 1, "run seed")
+	cmd.Flags().StringVar(&file, "scenario-file", "", "run a scenario file (YAML, see scenarios/library/README.md)")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "run seed (default: the file's seed, else 1)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
-	cmd.Flags().StringVar(&outDir, "out", "", "write result.json, summary.txt and trace.txt to this directory")
+	cmd.Flags().StringVar(&outDir, "out", "", "write result.json, verdicts.json, summary.txt, trace.txt, history.jsonl\n(and porcupine's HTML for a partition found not linearizable) to this directory")
 	return cmd
 }
 
@@ -152,10 +174,51 @@ func writeRunDir(dir string, r *scenarios.Result) error {
 		"summary.txt": []byte(sum.String()),
 		"trace.txt":   []byte(strings.Join(r.Trace, "\n") + "\n"),
 	}
-	for _, name := range []string{"result.json", "summary.txt", "trace.txt"} {
-		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
+	names := []string{"result.json", "summary.txt", "trace.txt"}
+	if r.History != nil {
+		var hb bytes.Buffer
+		hw := history.NewWriter(&hb)
+		for _, op := range r.History {
+			hw.Append(op)
+		}
+		if err := hw.Err(); err != nil {
+			return fmt.Errorf("--out: history: %w", err)
+		}
+		files["history.jsonl"] = hb.Bytes()
+		names = append(names, "history.jsonl")
+	}
+	if r.Report != nil {
+		vj, err := json.MarshalIndent(r.Report, "", "  ")
+		if err != nil {
+			return err
+		}
+		files["verdicts.json"] = append(vj, '\n')
+		files["summary.txt"] = append(files["summary.txt"], []byte("\n"+r.Report.Text())...)
+		names = append(names, "verdicts.json")
+	}
+	extra := make([]string, 0, len(r.Files))
+	for name := range r.Files {
+		extra = append(extra, name)
+	}
+	sort.Strings(extra)
+	for _, name := range extra {
+		files[name] = r.Files[name]
+		names = append(names, name)
+	}
+	for _, name := range names {
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(name)), files[name], 0o644); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
 	return nil
+}
+
+// loadScenarioFile reads and compiles a scenario file; errors name the
+// file, the line and the field.
+func loadScenarioFile(path string) (*scenarios.Scenario, *scenarios.Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--scenario-file: %w", err)
+	}
+	return scenarios.LoadFile(path, data)
 }

@@ -1,0 +1,190 @@
+package scenarios
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/loglab/loglab/broker"
+	"github.com/loglab/loglab/broker/topics"
+	"github.com/loglab/loglab/client"
+	"github.com/loglab/loglab/faults"
+	"github.com/loglab/loglab/netsim"
+)
+
+// plan is one seed's concrete run of a scenario file: every knob drawn,
+// every generated fault placed on the schedule.
+type plan struct {
+	knobs      []string
+	brokers    []string
+	broker     broker.Config // without Listen
+	topics     []string
+	partitions int32
+	client     client.Config // without History
+	producers  int
+	consumers  int
+	rate       int64 // records per second per producer
+	keys       keyDist
+	valueBytes knob
+
+	duration time.Duration // the safety phase
+	liveness time.Duration
+	schedule faults.Schedule
+	// healAt is when the last fault was repaired (0: no faults).
+	healAt time.Duration
+}
+
+// settle is how long the runner waits after producers stop, so every send
+// reaches its outcome before the final read.
+func (p *plan) settle() time.Duration { return p.client.DeliveryTimeout + 2*time.Second }
+
+// finalReadLimit bounds the final read in virtual time.
+const finalReadLimit = 30 * time.Second
+
+// draw fixes every knob for a seed, in a fixed order (the order of the
+// file's sections), from the run's "scenario" stream.
+func (c *compiled) draw(r *rand.Rand) (*plan, error) {
+	p := &plan{}
+	kn := func(k, v string) { p.knobs = append(p.knobs, k+"="+v) }
+	dur := func(k knob) time.Duration { return time.Duration(k.draw(r)) }
+
+	for i := 1; i <= c.brokers; i++ {
+		p.brokers = append(p.brokers, brokerName(i))
+	}
+	kn("brokers", strconv.Itoa(c.brokers))
+	p.partitions = int32(c.partitions.draw(r))
+	overrides := map[string]string{}
+	for _, tc := range c.topicConfigs {
+		v := tc.raw
+		if tc.knob != nil {
+			v = strconv.FormatInt(tc.knob.draw(r), 10)
+		}
+		overrides[tc.name] = v
+	}
+	tcfg, err := topics.ParseConfig(topics.DefaultConfig(), overrides)
+	if err != nil {
+		return nil, fmt.Errorf("%s: topic configs: %w", c.file, err)
+	}
+	for _, t := range c.spec.Topics {
+		p.topics = append(p.topics, t.Name)
+	}
+	kn("topics", strings.Join(p.topics, ","))
+	kn("partitions", strconv.Itoa(int(p.partitions)))
+	for _, k := range sortedKeys(overrides) {
+		kn("topic."+k, overrides[k])
+	}
+	p.broker = broker.Config{
+		NumPartitions:            p.partitions,
+		TopicDefaults:            tcfg,
+		RetentionCheckIntervalMs: c.retentionCheck,
+		MaxConnections:           c.maxConnections,
+	}
+	if c.retentionCheck > 0 {
+		kn("broker.log.retention.check.interval.ms", strconv.FormatInt(c.retentionCheck, 10))
+	}
+
+	acks := []client.Acks{client.AcksAll, client.AcksLeader, client.AcksNone}[c.acks.draw(r)]
+	p.client = client.Config{
+		AllowAutoTopicCreation: true,
+		Acks:                   acks,
+		Linger:                 dur(c.linger),
+		BatchBytes:             int(c.batchBytes.draw(r)),
+		RequestTimeout:         dur(c.requestTimeout),
+		DeliveryTimeout:        dur(c.deliveryTimeout),
+		DialTimeout:            dur(c.dialTimeout),
+		RetryBackoff:           dur(c.retryBackoff),
+		MaxInFlightPerConn:     int(c.maxInFlight.draw(r)),
+		FetchMaxWait:           dur(c.fetchMaxWait),
+		OffsetReset:            client.ResetEarliest,
+	}
+	kn("client.acks", []string{"all", "1", "0"}[acks])
+	kn("client.linger", p.client.Linger.String())
+	kn("client.batch-bytes", strconv.Itoa(p.client.BatchBytes))
+	kn("client.request-timeout", p.client.RequestTimeout.String())
+	kn("client.delivery-timeout", p.client.DeliveryTimeout.String())
+	kn("client.dial-timeout", p.client.DialTimeout.String())
+	kn("client.retry-backoff", p.client.RetryBackoff.String())
+	kn("client.max-in-flight", strconv.Itoa(p.client.MaxInFlightPerConn))
+	kn("client.fetch-max-wait", p.client.FetchMaxWait.String())
+
+	p.duration = dur(c.duration)
+	p.producers = int(c.producers.draw(r))
+	p.consumers = int(c.consumers.draw(r))
+	p.rate = c.rate.draw(r)
+	p.keys = c.keys[0]
+	if len(c.keys) > 1 {
+		p.keys = c.keys[r.IntN(len(c.keys))]
+	}
+	p.valueBytes = c.valueBytes
+	kn("workload.duration", p.duration.String())
+	kn("workload.producers", strconv.Itoa(p.producers))
+	kn("workload.consumers", strconv.Itoa(p.consumers))
+	kn("workload.rate", strconv.FormatInt(p.rate, 10)+"/s per producer")
+	kn("workload.keys", p.keys.String())
+	kn("workload.value-bytes", c.spec.Workload.ValueBytes)
+
+	p.liveness = dur(c.liveness)
+	kn("liveness.duration", p.liveness.String())
+	kn("liveness.bound", c.bound.String())
+
+	p.schedule = c.schedule
+	if c.crashes != nil {
+		p.schedule = merge(p.schedule, c.crashes.draw(r, p.duration))
+	}
+	if c.swarm {
+		base := netsim.DefaultConfig().DefaultLink
+		sched, sk := faults.Swarm(r, p.brokers, p.duration, faults.SwarmOptions{Kinds: c.swarmKinds, AllOn: c.swarmAllOn, BaseLink: &base})
+		p.knobs = append(p.knobs, sk.Lines()...)
+		p.schedule = merge(p.schedule, sched)
+	}
+	if err := checkHealed(p.schedule); err != nil {
+		return nil, fmt.Errorf("%s: the drawn schedule: %w", c.file, err)
+	}
+	if p.schedule.Len() > 0 {
+		p.healAt = p.schedule.End()
+	}
+	for _, st := range p.schedule.Steps {
+		kn("fault", st.String())
+	}
+	return p, nil
+}
+
+func merge(a, b faults.Schedule) faults.Schedule {
+	return faults.Schedule{Steps: append(append([]faults.Step(nil), a.Steps...), b.Steps...)}.Sorted()
+}
+
+// draw places the episodes: each crash comes after at least minUptime
+// since the previous restart (so clients have reconnected and had writes
+// acknowledged that the crash can lose), inside its own slot of the phase.
+func (g *crashGen) draw(r *rand.Rand, phase time.Duration) faults.Schedule {
+	n := int(g.count.draw(r))
+	slot := phase / time.Duration(n)
+	var s faults.Schedule
+	for i := 0; i < n; i++ {
+		down := time.Duration(g.down.draw(r)).Round(time.Millisecond)
+		start := time.Duration(i)*slot + g.minUptime
+		room := slot - g.minUptime - down - time.Millisecond
+		at := start
+		if room > 0 {
+			at += time.Duration(r.Int64N(int64(room/time.Millisecond)+1)) * time.Millisecond
+		}
+		mode := g.modes[r.IntN(len(g.modes))]
+		if i == n-1 && g.lastMode != "" {
+			mode = g.lastMode
+		}
+		m, _ := faults.ParseCrashMode(mode) // validated by compile
+		s.Steps = append(s.Steps,
+			faults.Step{At: at, Action: faults.Crash{Node: g.node, Mode: m}},
+			faults.Step{At: at + down, Action: faults.Restart{Node: g.node}})
+	}
+	return s
+}
+
+func (k keyDist) String() string {
+	if k.kind == "none" {
+		return "none"
+	}
+	return k.kind + ":" + strconv.Itoa(k.n)
+}

@@ -1,0 +1,134 @@
+package scenarios
+
+import (
+	"fmt"
+
+	"github.com/loglab/loglab/broker"
+	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/faults"
+	"github.com/loglab/loglab/host"
+	"github.com/loglab/loglab/sim"
+)
+
+// runFile runs one seed of a compiled scenario file. The run, as in
+// TigerBeetle's VOPR: print the seed and every drawn knob; the safety phase
+// (workload + faults); assert every fault healed; the liveness phase
+// (workload on, no faults); stop producing and let every send reach its
+// outcome; a final read of every partition; then the checkers.
+func (c *compiled) run(opts Options, repro string) (*Result, error) {
+	zoo, err := opts.bugSet()
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.draw(sim.Stream(opts.Seed, "scenario"))
+	if err != nil {
+		return nil, err
+	}
+	p.broker.Bugs = zoo
+	p.knobs = append(p.knobs, bugKnob(zoo)...)
+	w := sim.NewWorld(sim.Config{Seed: opts.Seed, RecordTrace: opts.RecordTrace, MaxEvents: 50_000_000})
+	res := &Result{Scenario: c.spec.Name, Seed: opts.Seed, Repro: repro, Expected: c.expected, Tolerated: c.tolerated}
+	res.Knobs = append(w.Knobs(), p.knobs...)
+	for _, l := range res.Knobs {
+		opts.logf("knob %s", l)
+	}
+
+	hist := history.NewMemory()
+	addrs := make([]string, len(p.brokers))
+	for i, name := range p.brokers {
+		cfg := p.broker
+		cfg.NodeID = int32(i + 1)
+		cfg.Listen = name + ":9092"
+		addrs[i] = cfg.Listen
+		w.AddNode(name, func() host.Node { return broker.New(cfg) })
+	}
+	base := p.client
+	base.Bootstrap = addrs
+	base.History = hist
+	producing := true
+	for i := 0; i < p.producers; i++ {
+		w.AddNode(producerName(i), func() host.Node { return &producerNode{cfg: base, plan: p, producing: &producing} })
+	}
+	for i := 0; i < p.consumers; i++ {
+		w.AddNode(consumerName(i), func() host.Node { return &readerNode{cfg: base, plan: p} })
+	}
+	final := &readerNode{cfg: base, plan: p}
+	w.AddNode(finalReaderName, func() host.Node { return final })
+
+	for _, name := range p.brokers {
+		w.Start(name)
+	}
+	for i := 0; i < p.producers; i++ {
+		w.Start(producerName(i))
+	}
+	for i := 0; i < p.consumers; i++ {
+		w.Start(consumerName(i))
+	}
+	if err := faults.Apply(w, p.schedule); err != nil {
+		return nil, fmt.Errorf("scenario %s: faults: %w", c.spec.Name, err)
+	}
+
+	// The safety phase.
+	if err := w.RunFor(p.duration); err != nil {
+		return nil, err
+	}
+	// Every fault must have healed (checkHealed proved it of the schedule;
+	// this asserts it of the world).
+	for _, name := range p.brokers {
+		if !w.Up(name) || w.Paused(name) {
+			return nil, fmt.Errorf("scenario %s: %s is not up and running after the safety phase (%s)", c.spec.Name, name, w.NodeSummary(name))
+		}
+	}
+	// The liveness phase, then let every send reach its outcome.
+	if err := w.RunFor(p.liveness); err != nil {
+		return nil, err
+	}
+	producing = false
+	if err := w.RunFor(p.settle()); err != nil {
+		return nil, err
+	}
+	finalStart := w.Elapsed()
+	w.Start(finalReaderName)
+	if err := w.RunUntil(func() bool { return final.caughtUp || w.Elapsed()-finalStart > finalReadLimit }, 0); err != nil {
+		return nil, err
+	}
+	if err := hist.Err(); err != nil {
+		return nil, fmt.Errorf("scenario %s: history: %w", c.spec.Name, err)
+	}
+	res.History = hist.Ops()
+	if !final.caughtUp {
+		res.AddFinding(kindFinalReadIncomplete, "the final reader did not reach the high watermark of every partition within %v", finalReadLimit)
+	}
+	if err := c.check(res, p, opts); err != nil {
+		return nil, err
+	}
+	res.Stats["faults"] = int64(p.schedule.Len())
+	res.Stats["crashes"] = int64(countCrashes(p.schedule))
+	res.TraceHash = fmt.Sprintf("%016x", w.TraceHash())
+	res.Events = w.Events()
+	res.SimSeconds = w.Elapsed().Seconds()
+	if opts.RecordTrace {
+		res.Trace = w.TraceLines()
+	}
+	res.Schedule = p.schedule.String()
+	res.Judge()
+	return res, nil
+}
+
+func countCrashes(s faults.Schedule) int {
+	n := 0
+	for _, st := range s.Steps {
+		if _, ok := st.Action.(faults.Crash); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// healTime is the history time (ns) of the last repair.
+func (p *plan) healTime() []int64 {
+	if p.schedule.Len() == 0 {
+		return nil
+	}
+	return []int64{int64(p.healAt)}
+}

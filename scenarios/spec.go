@@ -1,0 +1,128 @@
+package scenarios
+
+// Spec is a scenario file (scenarios/library/README.md is the reference, with
+// annotated examples). Fields that are knobs are strings so that one syntax
+// serves them all (knob.go): a value ("3", "5ms"), a range the seed draws from
+// ("2..4", "10ms..1.5s"), or alternatives ("0|1ms|5ms"). The YAML keys are
+// kebab-case; Kafka configs keep Kafka's dotted names.
+type Spec struct {
+	// Name reads like a spec: what is done and what must hold.
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	// Seed is a note for files written by the shrinker: the seed that
+	// reproduces the run. `sim run --scenario-file` uses it when --seed is
+	// not given.
+	Seed     *uint64      `yaml:"seed,omitempty"`
+	Cluster  ClusterSpec  `yaml:"cluster"`
+	Topics   []TopicSpec  `yaml:"topics"`
+	Clients  ClientSpec   `yaml:"clients,omitempty"`
+	Workload WorkloadSpec `yaml:"workload"`
+	Faults   FaultSpec    `yaml:"faults,omitempty"`
+	Liveness LivenessSpec `yaml:"liveness,omitempty"`
+	// Checkers to run on the history (checkers.Names(); empty: all).
+	Checkers []string   `yaml:"checkers,flow,omitempty"`
+	Expect   ExpectSpec `yaml:"expect"`
+}
+
+// ClusterSpec is the cluster under test.
+type ClusterSpec struct {
+	// Brokers is the number of brokers, named broker-1 ... broker-N.
+	// Only 1 is supported until replication lands.
+	Brokers int `yaml:"brokers"`
+	// Configs are broker configs by Kafka name (brokerConfigNames).
+	Configs map[string]string `yaml:"configs,omitempty"`
+}
+
+// TopicSpec is a topic created at the start.
+type TopicSpec struct {
+	Name       string `yaml:"name"`
+	Partitions string `yaml:"partitions"`
+	// Configs are topic configs by Kafka name (flush.messages, flush.ms,
+	// retention.ms, segment.bytes, ...); values may be knobs.
+	Configs map[string]string `yaml:"configs,omitempty"`
+}
+
+// ClientSpec configures every client of the workload (Kafka's producer
+// and consumer settings, durations in Go syntax).
+type ClientSpec struct {
+	Acks            string `yaml:"acks,omitempty"` // all | 1 | 0
+	Linger          string `yaml:"linger,omitempty"`
+	BatchBytes      string `yaml:"batch-bytes,omitempty"`
+	RequestTimeout  string `yaml:"request-timeout,omitempty"`
+	DeliveryTimeout string `yaml:"delivery-timeout,omitempty"`
+	DialTimeout     string `yaml:"dial-timeout,omitempty"`
+	RetryBackoff    string `yaml:"retry-backoff,omitempty"`
+	MaxInFlight     string `yaml:"max-in-flight,omitempty"`
+	FetchMaxWait    string `yaml:"fetch-max-wait,omitempty"`
+}
+
+// WorkloadSpec is the traffic of the safety and liveness phases.
+type WorkloadSpec struct {
+	// Duration is the safety phase: producers and consumers run while the
+	// faults strike. Every fault must be healed by its end.
+	Duration string `yaml:"duration"`
+	// Producers and Consumers are how many client nodes of each kind run.
+	Producers string `yaml:"producers"`
+	Consumers string `yaml:"consumers,omitempty"`
+	// Rate is records per second per producer (gaps uniform in
+	// [0, 2/rate], so the mean is 1/rate).
+	Rate string `yaml:"rate"`
+	// Keys: none (null keys, Kafka's sticky partitioner), uniform:N or
+	// zipf:N (N distinct keys, hashed to partitions by murmur2).
+	Keys string `yaml:"keys,omitempty"`
+	// ValueBytes is each record's value size, drawn per record from the
+	// range; values are unique ids padded to this size.
+	ValueBytes string `yaml:"value-bytes,omitempty"`
+}
+
+// FaultSpec is the fault schedule: fixed text, generators, or both.
+type FaultSpec struct {
+	// Schedule is package faults' text form, one "at TIME ACTION ..." per
+	// line.
+	Schedule string `yaml:"schedule,omitempty"`
+	// Crashes draws crash/restart episodes from the seed.
+	Crashes *CrashGenSpec `yaml:"crashes,omitempty"`
+	// Swarm draws a schedule with faults.Swarm (swarm testing).
+	Swarm *SwarmSpec `yaml:"swarm,omitempty"`
+}
+
+// CrashGenSpec draws Count crash/restart episodes of one node over the
+// safety phase, each after at least MinUptime of traffic since the last
+// restart.
+type CrashGenSpec struct {
+	Node  string `yaml:"node"`
+	Count string `yaml:"count"`
+	// Modes the seed picks from (faults crash mode names).
+	Modes []string `yaml:"modes,flow"`
+	// LastMode, if set, is the last crash's mode: "power-loss" makes an
+	// unsafe flush policy's loss certain.
+	LastMode  string `yaml:"last-mode,omitempty"`
+	Down      string `yaml:"down"`
+	MinUptime string `yaml:"min-uptime,omitempty"`
+}
+
+// SwarmSpec restricts faults.Swarm.
+type SwarmSpec struct {
+	// Kinds the seed may turn on (faults kinds; empty: all).
+	Kinds []string `yaml:"kinds,flow,omitempty"`
+	// AllOn turns every allowed kind on instead of a coin toss each.
+	AllOn bool `yaml:"all-on,omitempty"`
+}
+
+// LivenessSpec is the phase after every fault has healed.
+type LivenessSpec struct {
+	// Duration the workload runs on after the safety phase (0: none).
+	Duration string `yaml:"duration,omitempty"`
+	// Bound is how soon after the last fault's repair sends and polls must
+	// succeed again (the liveness checker's bound).
+	Bound string `yaml:"bound,omitempty"`
+}
+
+// ExpectSpec is what a run must show.
+type ExpectSpec struct {
+	// Anomalies must all be found on every seed (empty: none may be).
+	Anomalies []string `yaml:"anomalies,flow"`
+	// Tolerate are kinds that may be found without failing the run: the
+	// configuration allows them (a non-idempotent producer may duplicate).
+	Tolerate []string `yaml:"tolerate,flow,omitempty"`
+}
