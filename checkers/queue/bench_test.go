@@ -10,7 +10,14 @@ import (
 
 // BenchmarkQueue1M: 1,000,000 operations over 8 partitions, 8 producers
 // with 8 sends in flight, 4 consumers, 40 % polls of up to 8 records.
-func BenchmarkQueue1M(b *testing.B) {
+func BenchmarkQueue1M(b *testing.B) { bench1M(b, Check) }
+
+// BenchmarkQueue1MReference runs the reference (the checker before it moved
+// to integer ids, reference_test.go) on the same history, so the speed-up
+// is measured under the same load.
+func BenchmarkQueue1MReference(b *testing.B) { bench1M(b, refCheck) }
+
+func bench1M(b *testing.B, check func([]history.Operation, Options) Result) {
 	ops := histgen.Generate(histgen.Config{Seed: 1, Ops: 1_000_000, Partitions: 8, Producers: 8, InFlight: 8,
 		Consumers: 4, InfoPercent: 1, FailPercent: 1, PollPercent: 40, MaxRecords: 8})
 	pairs, err := history.Pair(ops)
@@ -19,7 +26,7 @@ func BenchmarkQueue1M(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if res := Check(pairs, Options{}); res.Verdict != verdict.Pass {
+		if res := check(pairs, Options{}); res.Verdict != verdict.Pass {
 			b.Fatalf("%+v", res.Counts)
 		}
 	}
