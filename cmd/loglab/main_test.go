@@ -110,3 +110,28 @@ func TestScenarioListJSON(t *testing.T) {
 		t.Fatalf("log-crash missing from %s", stdout)
 	}
 }
+
+// TestSimRunBugRepro: a run with a bug-zoo switch on fails, names the bug
+// in its repro, and the repro replays the same trace hash.
+func TestSimRunBugRepro(t *testing.T) {
+	stdout, _, code := runCLI(t, "sim", "run", "--scenario", "log-crash", "--seed", "1", "--bug", "ack-before-flush", "--json")
+	var a scenarios.Result
+	if err := json.Unmarshal([]byte(stdout), &a); err != nil {
+		t.Fatal(err)
+	}
+	if code != 1 || a.OK || a.Anomalies["lost-write"] == 0 {
+		t.Fatalf("ack-before-flush on log-crash seed 1: exit %d ok=%v %v", code, a.OK, a.Anomalies)
+	}
+	if !strings.HasSuffix(a.Repro, " --bug ack-before-flush") {
+		t.Fatalf("repro %q does not turn the bug on", a.Repro)
+	}
+	args := strings.Fields(strings.TrimPrefix(a.Repro, "go run ./cmd/loglab "))
+	stdout, _, _ = runCLI(t, append(args, "--json")...)
+	var b scenarios.Result
+	if err := json.Unmarshal([]byte(stdout), &b); err != nil {
+		t.Fatal(err)
+	}
+	if b.TraceHash != a.TraceHash || b.OK != a.OK {
+		t.Fatalf("repro gave %s ok=%v, run gave %s ok=%v", b.TraceHash, b.OK, a.TraceHash, a.OK)
+	}
+}

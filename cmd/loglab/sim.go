@@ -39,6 +39,7 @@ func newSimRunCmd() *cobra.Command {
 		seed   uint64
 		asJSON bool
 		outDir string
+		bugs   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -77,7 +78,7 @@ Exit status: 0 when the scenario's expectations hold, 1 when they do not.`,
 			if asJSON {
 				knobsTo = cmd.ErrOrStderr()
 			}
-			res, err := runOne(sc, seed, outDir != "", knobsTo)
+			res, err := runOne(sc, seed, outDir != "", knobsTo, bugs...)
 			if err != nil {
 				return err
 			}
@@ -105,16 +106,18 @@ Exit status: 0 when the scenario's expectations hold, 1 when they do not.`,
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "run seed (default: the file's seed, else 1)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.Flags().StringVar(&outDir, "out", "", "write result.json, verdicts.json, summary.txt, trace.txt, history.jsonl\n(and porcupine's HTML for a partition found not linearizable) to this directory")
+	cmd.Flags().StringArrayVar(&bugs, "bug", nil, "turn on a bug-zoo switch (repeatable; see docs/bugzoo.md)")
 	return cmd
 }
 
 // runOne runs a scenario and measures its wall time (the one thing the
 // simulator cannot know).
-func runOne(sc *scenarios.Scenario, seed uint64, recordTrace bool, knobs io.Writer) (*scenarios.Result, error) {
+func runOne(sc *scenarios.Scenario, seed uint64, recordTrace bool, knobs io.Writer, bugs ...string) (*scenarios.Result, error) {
 	start := time.Now()
 	res, err := sc.Run(scenarios.Options{
 		Seed:        seed,
 		RecordTrace: recordTrace,
+		Bugs:        bugs,
 		Log: func(format string, args ...any) {
 			if knobs != nil {
 				fmt.Fprintf(knobs, format+"\n", args...)
@@ -125,6 +128,9 @@ func runOne(sc *scenarios.Scenario, seed uint64, recordTrace bool, knobs io.Writ
 		return nil, fmt.Errorf("scenario %s seed %d: %w", sc.Name, seed, err)
 	}
 	res.WallSeconds = time.Since(start).Seconds()
+	for _, b := range bugs {
+		res.Repro += " --bug " + b // the repro must turn the same bugs on
+	}
 	return res, nil
 }
 
