@@ -9,34 +9,27 @@ import (
 
 // detail is "c<id> <from>><to>" for the direction sent by side.
 func (c *conn) detail(side int) string {
+	return string(c.appendDetail(make([]byte, 0, 8+len(c.laddr)+len(c.raddr)), side))
+}
+
+// appendDetail appends "c<id> <from>><to>" for the direction sent by side.
+func (c *conn) appendDetail(b []byte, side int) []byte {
 	from, to := c.laddr, c.raddr
 	if side == 1 {
 		from, to = to, from
 	}
-	b := make([]byte, 0, 8+len(from)+len(to))
 	b = append(b, 'c')
 	b = strconv.AppendUint(b, c.id, 10)
 	b = append(b, ' ')
 	b = append(b, from...)
 	b = append(b, '>')
-	b = append(b, to...)
-	return string(b)
+	return append(b, to...)
 }
 
 // frameDetail adds the frame's length and FNV-64a hash, so the trace hash
 // covers every byte delivered.
 func (c *conn) frameDetail(side int, frame []byte) string {
-	from, to := c.laddr, c.raddr
-	if side == 1 {
-		from, to = to, from
-	}
-	b := make([]byte, 0, 48+len(from)+len(to))
-	b = append(b, 'c')
-	b = strconv.AppendUint(b, c.id, 10)
-	b = append(b, ' ')
-	b = append(b, from...)
-	b = append(b, '>')
-	b = append(b, to...)
+	b := c.appendDetail(make([]byte, 0, 48+len(c.laddr)+len(c.raddr)), side)
 	b = append(b, " len="...)
 	b = strconv.AppendInt(b, int64(len(frame)), 10)
 	b = append(b, " fnv="...)
