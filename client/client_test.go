@@ -536,3 +536,34 @@ type tlog struct{ t *testing.T }
 func (l tlog) Write(p []byte) (int, error) { l.t.Log(string(bytes.TrimSpace(p))); return len(p), nil }
 
 func testLog(t *testing.T) io.Writer { return tlog{t} }
+
+// A lagging broker's Metadata answer with an older leader epoch must not
+// replace what we know, and fetches name the newest epoch (KIP-320).
+func TestMetadataKeepsNewerLeaderEpochAndFetchesCarryIt(t *testing.T) {
+	e := newEnv(t, Config{MetadataMaxAge: 300 * time.Millisecond}, 1, func(fb *fakeBroker) {
+		answers := 0
+		fb.leaderEpoch = func(int) int32 {
+			answers++
+			if answers == 1 {
+				return 7
+			}
+			return 3 // every later answer comes from a lagging broker
+		}
+	})
+	e.do(func(cl *Client) { cl.Assign(topic, 0, Earliest) })
+	e.run(2 * time.Second)
+	if e.fb.metadataCount < 3 {
+		t.Fatalf("only %d metadata requests: the stale answers were never tried", e.fb.metadataCount)
+	}
+	if got := e.cl.leaderEpoch(topic, 0); got != 7 {
+		t.Errorf("leader epoch %d after stale answers, want 7 kept", got)
+	}
+	if len(e.fb.fetchEpochs) == 0 {
+		t.Fatal("no fetches")
+	}
+	for i, ep := range e.fb.fetchEpochs {
+		if ep != 7 {
+			t.Fatalf("fetch %d carried CurrentLeaderEpoch %d, want 7", i, ep)
+		}
+	}
+}

@@ -118,6 +118,7 @@ func (cl *Client) listOffsets() {
 		p := kmsg.NewListOffsetsRequestTopicPartition()
 		p.Partition = tp.partition
 		p.Timestamp = fp.reset
+		p.CurrentLeaderEpoch = cl.leaderEpoch(tp.topic, tp.partition)
 		t := &req.Topics[len(req.Topics)-1]
 		t.Partitions = append(t.Partitions, p)
 		fp.listing = true
@@ -203,7 +204,11 @@ func (cl *Client) fetch() {
 		p.Partition = tp.partition
 		p.FetchOffset = fp.position
 		p.PartitionMaxBytes = cl.cfg.FetchMaxPartitionBytes
-		p.CurrentLeaderEpoch, p.LastFetchedEpoch, p.LogStartOffset = -1, -1, -1
+		// KIP-320: name the leader epoch we routed by, so a deposed leader
+		// answers FENCED_LEADER_EPOCH (or a lagging one UNKNOWN_LEADER_EPOCH)
+		// and we refresh metadata instead of reading from it.
+		p.CurrentLeaderEpoch = cl.leaderEpoch(tp.topic, tp.partition)
+		p.LastFetchedEpoch, p.LogStartOffset = -1, -1
 		t := &req.Topics[len(req.Topics)-1]
 		t.Partitions = append(t.Partitions, p)
 		fp.fetching = true

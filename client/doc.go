@@ -69,5 +69,9 @@
 // that mean the leader moved (NOT_LEADER_OR_FOLLOWER,
 // UNKNOWN_TOPIC_OR_PARTITION, a lost connection...), while a leader is
 // unknown, and every MetadataMaxAge. Produce and Fetch go to each
-// partition's leader as metadata names it.
+// partition's leader as metadata names it. An answer that names an older
+// leader epoch for a partition than we know (a broker whose copy of the
+// metadata log lags) does not replace it (KIP-320), and Fetch and
+// ListOffsets carry the known epoch as CurrentLeaderEpoch, so a deposed
+// leader answers FENCED_LEADER_EPOCH instead of serving us.
 package client

@@ -31,6 +31,11 @@ type fakeBroker struct {
 	produceAt      []time.Duration
 	produceBatches [][]int
 	metadataCount  int
+	// leaderEpoch, when set, is the leader epoch the n-th Metadata answer
+	// (1-based) gives every partition (0 otherwise).
+	leaderEpoch func(n int) int32
+	// fetchEpochs records each fetched partition's CurrentLeaderEpoch.
+	fetchEpochs []int32
 	keys           []int16 // API keys in arrival order
 }
 
@@ -198,6 +203,9 @@ func (fb *fakeBroker) metadata(r *kmsg.MetadataRequest) *kmsg.MetadataResponse {
 		for p := int32(0); p < n; p++ {
 			mp := kmsg.NewMetadataResponseTopicPartition()
 			mp.Partition, mp.Leader, mp.LeaderEpoch = p, 1, 0
+			if fb.leaderEpoch != nil {
+				mp.LeaderEpoch = fb.leaderEpoch(fb.metadataCount)
+			}
 			mp.Replicas, mp.ISR = []int32{1}, []int32{1}
 			t.Partitions = append(t.Partitions, mp)
 		}
@@ -275,6 +283,11 @@ func (fb *fakeBroker) listOffsets(r *kmsg.ListOffsetsRequest) *kmsg.ListOffsetsR
 // fetch answers at once if any partition has data, else after MaxWait.
 func (fc *fakeConn) fetch(r *kmsg.FetchRequest, corr int32) {
 	fb := fc.fb
+	for _, t := range r.Topics {
+		for _, p := range t.Partitions {
+			fb.fetchEpochs = append(fb.fetchEpochs, p.CurrentLeaderEpoch)
+		}
+	}
 	build := func() (*kmsg.FetchResponse, bool) {
 		resp := r.ResponseKind().(*kmsg.FetchResponse)
 		any := false

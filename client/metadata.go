@@ -133,6 +133,7 @@ func (cl *Client) applyMetadata(r *kmsg.MetadataResponse) {
 				tm.partitions[p.Partition] = partitionMeta{leader: p.Leader, leaderEpoch: p.LeaderEpoch, err: kerr.ErrorForCode(p.ErrorCode)}
 			}
 		}
+		keepNewerEpochs(tm, cl.topics[*t.Topic])
 		if tm.err != nil || slices.ContainsFunc(tm.partitions, func(p partitionMeta) bool { return p.leader < 0 }) {
 			cl.metaWanted = true // retry after the backoff until every leader is known
 		}
@@ -146,6 +147,31 @@ func (cl *Client) applyMetadata(r *kmsg.MetadataResponse) {
 	cl.metaAge = cl.h.AfterFunc(cl.cfg.MetadataMaxAge, cl.needMetadata)
 	cl.routeUnrouted()
 	cl.schedulePump()
+}
+
+// keepNewerEpochs keeps what we knew of a partition when a Metadata answer
+// carries an older leader epoch for it (KIP-320): brokers follow the
+// metadata log at their own pace, and one that lags must not send us back
+// to a leader that has been replaced.
+func keepNewerEpochs(fresh, old *topicMeta) {
+	if old == nil || fresh.err != nil || old.err != nil {
+		return
+	}
+	for i := range min(len(fresh.partitions), len(old.partitions)) {
+		if o := old.partitions[i]; o.leaderEpoch > fresh.partitions[i].leaderEpoch && fresh.partitions[i].leaderEpoch >= 0 {
+			fresh.partitions[i] = o
+		}
+	}
+}
+
+// leaderEpoch is the partition's leader epoch as metadata last named it, or
+// -1 (unknown: the broker skips the fencing check).
+func (cl *Client) leaderEpoch(topic string, partition int32) int32 {
+	tm := cl.topics[topic]
+	if tm == nil || partition < 0 || int(partition) >= len(tm.partitions) {
+		return -1
+	}
+	return tm.partitions[partition].leaderEpoch
 }
 
 // leaderAddr is the address of the partition's leader, if known.
