@@ -36,7 +36,7 @@ type fakeBroker struct {
 	leaderEpoch func(n int) int32
 	// fetchEpochs records each fetched partition's CurrentLeaderEpoch.
 	fetchEpochs []int32
-	keys           []int16 // API keys in arrival order
+	keys        []int16 // API keys in arrival order
 }
 
 type fault struct {
