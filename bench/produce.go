@@ -22,6 +22,11 @@ var ErrProduce = errors.New("bench: produce failed")
 type ProduceConfig struct {
 	// Addr is the bootstrap broker, host:port.
 	Addr string
+	// Seeds, when set, are the bootstrap brokers instead of Addr.
+	Seeds []string
+	// Acks is the producer's acks: 1 (the default, leader ack), -1 (all:
+	// the ISR has the record) or 0 (none).
+	Acks int16
 	// Topic is produced to (it must exist; see CreateTopic).
 	Topic string
 	// ValueBytes is each record's value size (default 1024); keys are null.
@@ -69,6 +74,12 @@ func (c ProduceConfig) withDefaults() ProduceConfig {
 	if c.Seed == 0 {
 		c.Seed = 3
 	}
+	if c.Acks == 0 {
+		c.Acks = 1
+	}
+	if len(c.Seeds) == 0 {
+		c.Seeds = []string{c.Addr}
+	}
 	return c
 }
 
@@ -103,15 +114,24 @@ type Producer struct {
 	values [][]byte
 }
 
-// NewProducer connects a kgo client with the workload's settings: acks=1
-// (leader ack), no idempotence (so several requests may be in flight), no
-// compression.
+// NewProducer connects a kgo client with the workload's settings: acks as
+// configured (leader ack by default), no idempotence (so several requests
+// may be in flight), no compression.
 func NewProducer(cfg ProduceConfig) (*Producer, error) {
 	cfg = cfg.withDefaults()
+	var acks kgo.Acks
+	switch cfg.Acks {
+	case 1:
+		acks = kgo.LeaderAck()
+	case -1:
+		acks = kgo.AllISRAcks()
+	default:
+		return nil, fmt.Errorf("bench: acks %d: want 1 or -1", cfg.Acks)
+	}
 	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(cfg.Addr),
+		kgo.SeedBrokers(cfg.Seeds...),
 		kgo.DefaultProduceTopic(cfg.Topic),
-		kgo.RequiredAcks(kgo.LeaderAck()),
+		kgo.RequiredAcks(acks),
 		kgo.DisableIdempotentWrite(),
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.ProducerBatchMaxBytes(cfg.BatchMaxBytes),
@@ -210,7 +230,13 @@ func (p *Producer) Produce(ctx context.Context, n int) (Result, error) {
 // CreateTopics request for every target, so each gets its own defaults
 // for anything not overridden.
 func CreateTopic(ctx context.Context, addr, topic string, partitions int32, configs map[string]string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	return CreateReplicatedTopic(ctx, []string{addr}, topic, partitions, 1, configs)
+}
+
+// CreateReplicatedTopic is CreateTopic with a replication factor, through
+// any of seeds.
+func CreateReplicatedTopic(ctx context.Context, seeds []string, topic string, partitions int32, rf int16, configs map[string]string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
 	if err != nil {
 		return fmt.Errorf("bench: kgo client: %w", err)
 	}
@@ -218,7 +244,7 @@ func CreateTopic(ctx context.Context, addr, topic string, partitions int32, conf
 	req := kmsg.NewPtrCreateTopicsRequest()
 	req.TimeoutMillis = 10000
 	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, partitions, 1
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, partitions, rf
 	for _, name := range sortedKeys(configs) {
 		c := kmsg.NewCreateTopicsRequestTopicConfig()
 		v := configs[name]
@@ -237,4 +263,41 @@ func CreateTopic(ctx context.Context, addr, topic string, partitions int32, conf
 		return fmt.Errorf("bench: create topic %q: %w", topic, err)
 	}
 	return nil
+}
+
+// WaitInSync polls Metadata through seeds until every partition of topic
+// has a leader and rf in-sync replicas, or ctx ends: a replicated bench
+// must not time the cluster's start-up.
+func WaitInSync(ctx context.Context, seeds []string, topic string, rf int) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		return fmt.Errorf("bench: kgo client: %w", err)
+	}
+	defer cl.Close()
+	last := "no answer"
+	for {
+		req := kmsg.NewPtrMetadataRequest()
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(topic)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx, cl)
+		if err == nil && len(resp.Topics) == 1 {
+			t := resp.Topics[0]
+			ok := t.ErrorCode == 0 && len(t.Partitions) > 0
+			for _, p := range t.Partitions {
+				ok = ok && p.ErrorCode == 0 && p.Leader >= 0 && len(p.ISR) >= rf
+			}
+			if ok {
+				return nil
+			}
+			last = fmt.Sprintf("topic error %d, partitions %+v", t.ErrorCode, t.Partitions)
+		} else if err != nil {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("bench: topic %q never fully in sync: %w (%s)", topic, ctx.Err(), last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

@@ -8,15 +8,16 @@ import (
 
 // API keys the broker serves (Kafka's numbers).
 const (
-	keyProduce         int16 = 0
-	keyFetch           int16 = 1
-	keyListOffsets     int16 = 2
-	keyMetadata        int16 = 3
-	keyFindCoordinator int16 = 10
-	keyCreateTopics    int16 = 19
-	keyDeleteTopics    int16 = 20
-	keyApiVersions     int16 = 18
-	keyDescribeConfigs int16 = 32
+	keyProduce              int16 = 0
+	keyFetch                int16 = 1
+	keyListOffsets          int16 = 2
+	keyMetadata             int16 = 3
+	keyFindCoordinator      int16 = 10
+	keyCreateTopics         int16 = 19
+	keyDeleteTopics         int16 = 20
+	keyApiVersions          int16 = 18
+	keyOffsetForLeaderEpoch int16 = 23
+	keyDescribeConfigs      int16 = 32
 )
 
 // api is one served API key: the versions advertised in ApiVersions and
@@ -44,6 +45,7 @@ func init() {
 		{keyApiVersions, 0, 5, (*Broker).handleApiVersions},
 		{keyCreateTopics, 0, 7, (*Broker).handleCreateTopics},
 		{keyDeleteTopics, 0, 6, (*Broker).handleDeleteTopics},
+		{keyOffsetForLeaderEpoch, 0, 4, (*Broker).handleOffsetForLeaderEpoch},
 		{keyDescribeConfigs, 0, 4, (*Broker).handleDescribeConfigs},
 	})
 }

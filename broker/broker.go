@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loglab/loglab/broker/controller"
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/loglab/loglab/host"
 )
@@ -46,6 +47,17 @@ type Broker struct {
 	whenIdle []func()
 
 	retentionTimer host.Timer
+
+	// Cluster mode (cluster.go): the metadata follower, the voter in
+	// combined mode, replica fetchers by leader id, ISR and high watermark
+	// checkpoint timers.
+	follower *controller.Follower
+	voter    *controller.Voter
+	fetchers map[int32]*replicaFetcher
+	isrTimer host.Timer
+	hwTimer  host.Timer
+	// autoCreating names topics whose auto-creation is submitted.
+	autoCreating map[string]bool
 }
 
 // New returns a broker that will run with cfg once started.
@@ -90,6 +102,10 @@ func (b *Broker) Start(h host.Host) {
 	b.creating = map[string]*topics.Topic{}
 	b.reserved = map[string]bool{}
 	b.store = topics.NewStore(h.Disk())
+	if b.clustered() {
+		b.startClustered()
+		return
+	}
 	if err := b.recover(); err != nil {
 		b.failed = err
 		b.log.Error("broker cannot start: recovery failed", "err", err)
@@ -115,6 +131,33 @@ func (b *Broker) Start(h host.Host) {
 	}
 	b.scheduleRetention()
 	b.log.Info("broker started", "listen", l.Addr(), "advertised", adv, "node_id", b.cfg.NodeID, "topics", len(b.topics))
+}
+
+// startClustered starts a cluster-mode broker: listener, then voter and
+// metadata follower; topics come from the image (no catalogue recovery).
+func (b *Broker) startClustered() {
+	l, err := b.h.Net().Listen(b.cfg.Listen, host.ListenOptions{MaxFrameBytes: b.cfg.MaxFrameBytes}, b.accept)
+	if err != nil {
+		b.failed = fmt.Errorf("broker: listen on %s: %w", b.cfg.Listen, err)
+		b.log.Error("broker cannot start", "err", b.failed)
+		return
+	}
+	b.listener = l
+	adv := b.cfg.AdvertisedAddr
+	if adv == "" {
+		adv = l.Addr()
+	}
+	if b.advHost, b.advPort, err = splitHostPort(adv); err == nil {
+		err = b.startCluster(adv)
+	}
+	if err != nil {
+		b.failed = err
+		b.log.Error("broker cannot start", "err", err)
+		l.Close()
+		return
+	}
+	b.scheduleRetention()
+	b.log.Info("broker started in cluster mode", "listen", l.Addr(), "advertised", adv, "node_id", b.cfg.NodeID, "controllers", strings.Join(b.cfg.Controllers, ","))
 }
 
 // splitHostPort splits "host:port" (the host may be empty or a bracketed
@@ -272,6 +315,9 @@ func (b *Broker) Stop(done func()) {
 	}
 	if b.retentionTimer != nil {
 		b.retentionTimer.Stop()
+	}
+	if b.clustered() {
+		b.stopCluster()
 	}
 	for _, id := range slices.Sorted(maps.Keys(b.conns)) {
 		b.conns[id].close()

@@ -18,6 +18,6 @@ func bugzooLogOpener(bugs bugzoo.Set) logOpener {
 		if err != nil {
 			return nil, err
 		}
-		return &diskLog{l: l}, nil
+		return newDiskLog(l)
 	}
 }

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"github.com/loglab/loglab/broker/bugzoo"
+	"github.com/loglab/loglab/broker/controller"
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/loglab/loglab/host"
 )
@@ -51,6 +52,33 @@ type Config struct {
 	// topics.DefaultConfig(), Kafka's defaults.
 	TopicDefaults topics.Config
 
+	// Cluster mode. Controllers non-empty: the broker joins a KRaft-like
+	// cluster: it embeds a controller.Follower (registers, heartbeats,
+	// follows the metadata log) and takes topics, partitions, leaders, ISR
+	// and epochs from the metadata image. Empty: the standalone single
+	// broker with its local topic catalogue.
+	Controllers []string
+	// Voter, when non-nil, also runs a controller voter on this node
+	// (combined mode, process.roles=broker,controller). Its ID must equal
+	// NodeID; NodeID must be >= 1. Its Bugs are set from Bugs.
+	Voter *controller.VoterConfig
+	// Rack is broker.rack, published in the registration.
+	Rack string
+	// DefaultReplicationFactor is default.replication.factor (1), for
+	// auto-created topics and CreateTopics with -1.
+	DefaultReplicationFactor int16
+	// ReplicaLagTimeMaxMs is replica.lag.time.max.ms (30000): a follower
+	// not caught up for this long leaves the ISR.
+	ReplicaLagTimeMaxMs int64
+	// ReplicaFetchWaitMaxMs is replica.fetch.wait.max.ms (500), the
+	// follower fetch's MaxWait.
+	ReplicaFetchWaitMaxMs int64
+	// ReplicaFetchBackoffMs is replica.fetch.backoff.ms (1000): the pause
+	// after a failed follower fetch or a lost connection to the leader.
+	ReplicaFetchBackoffMs int64
+	// HeartbeatIntervalMs is broker.heartbeat.interval.ms (500).
+	HeartbeatIntervalMs int64
+
 	// Bugs switches on deliberate bugs, for testing the testbed only
 	// (package bugzoo); the zero value, none, is the only correct one.
 	Bugs bugzoo.Set
@@ -86,6 +114,21 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TopicDefaults == (topics.Config{}) {
 		c.TopicDefaults = topics.DefaultConfig()
+	}
+	if c.DefaultReplicationFactor <= 0 {
+		c.DefaultReplicationFactor = 1
+	}
+	if c.ReplicaLagTimeMaxMs <= 0 {
+		c.ReplicaLagTimeMaxMs = 30_000
+	}
+	if c.ReplicaFetchWaitMaxMs <= 0 {
+		c.ReplicaFetchWaitMaxMs = 500
+	}
+	if c.ReplicaFetchBackoffMs <= 0 {
+		c.ReplicaFetchBackoffMs = 1000
+	}
+	if c.HeartbeatIntervalMs <= 0 {
+		c.HeartbeatIntervalMs = 500
 	}
 	return c
 }

@@ -12,21 +12,27 @@ package broker
 // does for v3+); a batch larger than max.message.bytes is
 // MESSAGE_TOO_LARGE; a bad length, magic, CRC or count is CORRUPT_MESSAGE.
 // The broker stamps the leader epoch, the log assigns offsets (and the
-// append time under message.timestamp.type=LogAppendTime). acks=1 and
-// acks=all (the same on one broker) answer after the append, or after the
-// log reports the batch durable when the topic syncs every append
-// (flush.messages=1). acks=0 gets no answer; if anything failed the
+// append time under message.timestamp.type=LogAppendTime). acks=1 answers
+// after the append, or after the log reports the batch durable when the
+// topic syncs every append (flush.messages=1). Standalone, acks=all is
+// acks=1. In cluster mode only the partition's leader appends (else
+// NOT_LEADER_OR_FOLLOWER, never a silent write); acks=all first checks
+// the ISR against min.insync.replicas (NOT_ENOUGH_REPLICAS), then waits
+// until the high watermark covers the batch (NOT_ENOUGH_REPLICAS_AFTER_APPEND
+// if the ISR has meanwhile fallen below the minimum), up to TimeoutMillis
+// (REQUEST_TIMED_OUT) or until leadership is lost (NOT_LEADER_OR_FOLLOWER). acks=0 gets no answer; if anything failed the
 // connection is closed, Kafka's way of telling such a producer.
 //
 // Simplifications: records inside a batch are not decoded (the CRC covers
 // them; compressed batches are stored as sent). Idempotent batches are
 // stored without sequence checks, and transactional or control batches
 // are refused with INVALID_RECORD, until idempotence and transactions
-// exist. TransactionID and TimeoutMillis are ignored.
+// exist. TransactionID is ignored.
 
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/broker/topics"
@@ -89,9 +95,30 @@ func (b *Broker) handleProduce(r *request) {
 				fail(kerr.UnknownTopicOrPartition, fmt.Sprintf("topic %q has no partition %d", t.name, rp.Partition))
 				continue
 			}
+			if p.replicated {
+				if e := checkLeader(p); e != nil {
+					fail(e, fmt.Sprintf("broker %d does not lead %s-%d (leader %d, epoch %d)", b.cfg.NodeID, t.name, p.index, p.leader, p.leaderEpoch))
+					continue
+				}
+				if req.Acks == -1 && len(b.effectiveISR(p)) < t.cfg.MinISR() {
+					fail(kerr.NotEnoughReplicas, fmt.Sprintf("ISR %v is smaller than min.insync.replicas=%d", b.effectiveISR(p), t.cfg.MinISR()))
+					continue
+				}
+			}
 			end, e, msg := b.appendRecords(p, rp.Records, op)
 			if e != nil {
 				fail(e, msg)
+				continue
+			}
+			if p.replicated && req.Acks == -1 {
+				waiting++
+				timeout := time.Duration(max(req.TimeoutMillis, 1)) * time.Millisecond
+				b.parkProduce(p, end-1, timeout, func(e *kerr.Error) {
+					if e != nil {
+						fail(e, "")
+					}
+					answer()
+				})
 				continue
 			}
 			if req.Acks != 0 && t.cfg.SyncsEveryAppend() {
@@ -164,8 +191,7 @@ func (b *Broker) appendRecords(p *partition, records []byte, op *kmsg.ProduceRes
 	if h.Control() || h.Transactional() {
 		return 0, kerr.InvalidRecord, "transactional and control batches are not supported yet"
 	}
-	batch.SetPartitionLeaderEpoch(records, p.leaderEpoch)
-	base, appendTime, err := p.log.Append(records)
+	base, appendTime, err := p.log.AppendAsLeader(records, p.leaderEpoch)
 	if err != nil {
 		e := classifyAppendError(err)
 		if takesOffline(err) {
@@ -180,11 +206,24 @@ func (b *Broker) appendRecords(p *partition, records []byte, op *kmsg.ProduceRes
 	if p.topic.cfg.SyncsEveryAppend() {
 		// The high watermark moves when the sync completes (see
 		// highWatermark); wake long polls then, whatever the acks.
-		p.log.WhenDurable(end, func(error) { p.wake() })
+		p.log.WhenDurable(end, func(error) {
+			b.advanceHW(p)
+			p.wake()
+		})
 	} else {
+		b.advanceHW(p)
 		b.h.Post(p.wake)
 	}
 	return end, nil, ""
+}
+
+// checkLeader answers NOT_LEADER_OR_FOLLOWER unless this broker leads
+// the (cluster-mode) partition and is not recovering its leadership.
+func checkLeader(p *partition) *kerr.Error {
+	if p.log == nil || !p.isLeader || p.lead != nil && p.lead.recovery != nil {
+		return kerr.NotLeaderForPartition
+	}
+	return nil
 }
 
 // takeOffline marks a partition whose log failed; it answers

@@ -24,15 +24,24 @@ package broker
 // a full fetch answered with session id 0, which tells clients the broker
 // keeps no session; a request naming a session gets
 // FETCH_SESSION_ID_NOT_FOUND, after which clients fall back to full
-// fetches. Follower fetches (replica id >= 0) are served like consumers
-// until replication exists. Rack-aware reads are not offered.
+// fetches. Rack-aware reads (fetch from follower) are not offered.
+//
+// Cluster mode: only the leader serves (else NOT_LEADER_OR_FOLLOWER). A
+// follower's fetch (ReplicaID, or ReplicaState.ID from v15, >= 0) must
+// come from one of the partition's replicas (else NOT_LEADER_OR_FOLLOWER)
+// and reads up to the log end offset instead of the high watermark; its
+// fetch offset is that follower's log end offset for the leader (high
+// watermark, ISR; replica_leader.go).
 
 import (
+	"errors"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/broker/bugzoo"
+	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/host"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -45,6 +54,9 @@ func (b *Broker) handleFetch(r *request) {
 		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
 		r.respond(resp)
 		return
+	}
+	if id := fetchReplicaID(req); id >= 0 {
+		b.noteReplicaFetch(req, id)
 	}
 	resp, n, hasErr := b.readFetch(req)
 	if n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || hasErr || b.stopping {
@@ -134,6 +146,7 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int, bo
 		remaining = int(req.MaxBytes)
 	}
 	total, hasErr := 0, false
+	replicaID := fetchReplicaID(req)
 	for _, rt := range req.Topics {
 		ot := kmsg.NewFetchResponseTopic()
 		ot.Topic, ot.TopicID = rt.Topic, rt.TopicID
@@ -151,7 +164,7 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int, bo
 			}
 			if e == nil {
 				var n int
-				n, e = b.readPartition(p, rp, &op, total == 0, min(remaining, int(rp.PartitionMaxBytes)))
+				n, e = b.readPartition(p, replicaID, rp, &op, total == 0, min(remaining, int(rp.PartitionMaxBytes)))
 				total += n
 				remaining -= n
 			}
@@ -171,9 +184,17 @@ func (b *Broker) readFetch(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int, bo
 	return resp, total, hasErr
 }
 
-func (b *Broker) readPartition(p *partition, rp kmsg.FetchRequestTopicPartition, op *kmsg.FetchResponseTopicPartition, minOne bool, limit int) (int, *kerr.Error) {
+func (b *Broker) readPartition(p *partition, replicaID int32, rp kmsg.FetchRequestTopicPartition, op *kmsg.FetchResponseTopicPartition, minOne bool, limit int) (int, *kerr.Error) {
 	if p.offline != nil {
 		return 0, kerr.KafkaStorageError
+	}
+	if p.replicated {
+		if e := checkLeader(p); e != nil {
+			return 0, e
+		}
+		if replicaID >= 0 && !slices.Contains(p.replicas, replicaID) {
+			return 0, kerr.NotLeaderForPartition
+		}
 	}
 	if e := checkLeaderEpoch(p, rp.CurrentLeaderEpoch); e != nil {
 		return 0, e
@@ -183,13 +204,29 @@ func (b *Broker) readPartition(p *partition, rp kmsg.FetchRequestTopicPartition,
 		hw = p.log.LogEndOffset()
 	}
 	op.HighWatermark, op.LastStableOffset, op.LogStartOffset = hw, hw, lso
-	if rp.FetchOffset < lso || rp.FetchOffset > hw {
+	// Followers read up to the log end offset, consumers up to the high
+	// watermark.
+	upper := hw
+	if replicaID >= 0 && p.replicated {
+		upper = p.log.LogEndOffset()
+	}
+	if rp.FetchOffset < lso || rp.FetchOffset > upper {
 		return 0, kerr.OffsetOutOfRange
 	}
-	if rp.FetchOffset == hw || (limit <= 0 && !minOne) {
+	if rp.FetchOffset == upper || (limit <= 0 && !minOne) {
 		return 0, nil
 	}
 	data, err := p.log.Read(rp.FetchOffset, max(limit, 0), minOne)
+	if err != nil && errors.Is(err, plog.ErrCorruption) && p.replicated {
+		// Serve the intact batches before the damage; step down so that a
+		// replica with an intact copy leads (replica_leader.go).
+		var at int64
+		data, at = wholeBatches(data, rp.FetchOffset)
+		b.corruptRead(p, at, err)
+		if len(data) > 0 {
+			err = nil
+		}
+	}
 	if err != nil {
 		e := classifyReadError(err)
 		if takesOffline(err) {
@@ -197,9 +234,53 @@ func (b *Broker) readPartition(p *partition, rp kmsg.FetchRequestTopicPartition,
 		}
 		return 0, e
 	}
-	data = belowHighWatermark(data, hw)
+	data = belowHighWatermark(data, upper)
 	op.RecordBatches = data
 	return len(data), nil
+}
+
+// wholeBatches keeps the whole valid batches at the start of data read
+// from offset, and returns the offset just after them.
+func wholeBatches(data []byte, offset int64) ([]byte, int64) {
+	it := batch.Iterate(data)
+	end := 0
+	for it.Next() {
+		end = it.End()
+		offset = it.Header().NextOffset()
+	}
+	return data[:end], offset
+}
+
+// fetchReplicaID is the fetching replica's broker id (-1: a consumer).
+func fetchReplicaID(req *kmsg.FetchRequest) int32 {
+	if req.Version >= 15 {
+		return req.ReplicaState.ID
+	}
+	return req.ReplicaID
+}
+
+// noteReplicaFetch tells each led partition's leader state where follower
+// id fetches from (its log end offset).
+func (b *Broker) noteReplicaFetch(req *kmsg.FetchRequest, id int32) {
+	for _, rt := range req.Topics {
+		t, _ := b.lookupTopic(req.Version >= 13, rt.Topic, rt.TopicID)
+		if t == nil {
+			continue
+		}
+		for _, rp := range rt.Partitions {
+			p := t.partition(rp.Partition)
+			if p == nil || p.lead == nil || p.lead.recovery != nil || p.offline != nil || !slices.Contains(p.replicas, id) {
+				continue
+			}
+			if rp.CurrentLeaderEpoch >= 0 && rp.CurrentLeaderEpoch != p.leaderEpoch {
+				continue
+			}
+			if rp.FetchOffset < p.log.LogStartOffset() || rp.FetchOffset > p.log.LogEndOffset() {
+				continue
+			}
+			b.recordFollowerFetch(p, id, rp.FetchOffset)
+		}
+	}
 }
 
 // belowHighWatermark cuts whole batches from data that start at or after hw:

@@ -13,6 +13,8 @@ package broker
 // CurrentLeaderEpoch (v4+) is checked as Fetch does; the leader epoch
 // returned is the partition's current one (every batch carries it until
 // leaders change). read_committed reads the same as read_uncommitted.
+// In cluster mode only the partition's leader answers (else
+// NOT_LEADER_OR_FOLLOWER); latest is its high watermark.
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -55,6 +57,11 @@ func (b *Broker) handleListOffsets(r *request) {
 func (b *Broker) listOffset(p *partition, version int16, rp kmsg.ListOffsetsRequestTopicPartition, op *kmsg.ListOffsetsResponseTopicPartition) *kerr.Error {
 	if p.offline != nil {
 		return kerr.KafkaStorageError
+	}
+	if p.replicated {
+		if e := checkLeader(p); e != nil {
+			return e
+		}
 	}
 	if version >= 4 {
 		if e := checkLeaderEpoch(p, rp.CurrentLeaderEpoch); e != nil {

@@ -16,11 +16,24 @@ package broker
 // catalogue and live (TimeoutMillis is not enforced: creation is local
 // and bounded by one fsync round). v5+ answers carry the partition
 // count, replication factor and full config; v7 the topic id.
+//
+// Cluster mode: the replication factor may be up to the number of live
+// (unfenced) brokers (-1: default.replication.factor; more:
+// INVALID_REPLICATION_FACTOR); a manual assignment names registered
+// brokers. The topic is created by submitting CreateTopic to the active
+// controller, which assigns replicas; the answer comes when the record is
+// committed (before this broker's image may show it). An unknown outcome
+// (controller unreachable) answers REQUEST_TIMED_OUT; a broker not yet
+// registered and unfenced answers NOT_CONTROLLER (both retriable).
 
 import (
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
+	"github.com/loglab/loglab/broker/metadata"
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -47,6 +60,11 @@ func (b *Broker) handleCreateTopics(r *request) {
 		out.Topic = rt.Topic
 		if count[rt.Topic] > 1 {
 			setCreateError(out, kerr.InvalidRequest, "topic named more than once in the request")
+			continue
+		}
+		if b.clustered() {
+			waiting++
+			b.createClusterTopic(rt, req.ValidateOnly, out, answer)
 			continue
 		}
 		partitions, overrides, kerrv, msg := b.validateCreate(rt)
@@ -156,4 +174,121 @@ func (b *Broker) validateCreate(rt kmsg.CreateTopicsRequestTopic) (int32, map[st
 		return 0, nil, kerr.InvalidConfig, err.Error()
 	}
 	return partitions, overrides, nil, ""
+}
+
+// createClusterTopic validates rt against the image and submits it to the
+// controller; it calls answer once out is filled.
+func (b *Broker) createClusterTopic(rt kmsg.CreateTopicsRequestTopic, validateOnly bool, out *kmsg.CreateTopicsResponseTopic, answer func()) {
+	img := b.follower.Image()
+	fail := func(e *kerr.Error, msg string) {
+		setCreateError(out, e, msg)
+		answer()
+	}
+	if err := topics.ValidName(rt.Topic); err != nil {
+		fail(kerr.InvalidTopicException, err.Error())
+		return
+	}
+	if !b.ready() || b.stopping {
+		fail(kerr.NotController, "broker is not registered and unfenced yet")
+		return
+	}
+	if img.Topic(rt.Topic) != nil {
+		fail(kerr.TopicAlreadyExists, fmt.Sprintf("topic %q already exists", rt.Topic))
+		return
+	}
+	ct := &metadata.CreateTopic{Name: rt.Topic, NumPartitions: rt.NumPartitions, ReplicationFactor: rt.ReplicationFactor}
+	live := len(img.UnfencedBrokers())
+	if len(rt.ReplicaAssignment) > 0 {
+		if rt.NumPartitions != -1 || rt.ReplicationFactor != -1 {
+			fail(kerr.InvalidRequest, "a replica assignment requires partitions and replication factor -1")
+			return
+		}
+		as := make([][]int32, len(rt.ReplicaAssignment))
+		for _, a := range rt.ReplicaAssignment {
+			if a.Partition < 0 || int(a.Partition) >= len(as) || as[a.Partition] != nil || len(a.Replicas) == 0 {
+				fail(kerr.InvalidReplicaAssignment, "partitions must be numbered 0..n-1 without gaps, each with replicas")
+				return
+			}
+			for _, r := range a.Replicas {
+				if img.Broker(r) == nil {
+					fail(kerr.InvalidReplicaAssignment, fmt.Sprintf("broker %d is not registered", r))
+					return
+				}
+			}
+			as[a.Partition] = slices.Clone(a.Replicas)
+		}
+		ct.Assignments, ct.NumPartitions, ct.ReplicationFactor = as, int32(len(as)), int16(len(as[0]))
+	} else {
+		if ct.NumPartitions == -1 {
+			ct.NumPartitions = b.cfg.NumPartitions
+		}
+		if ct.ReplicationFactor == -1 {
+			ct.ReplicationFactor = b.cfg.DefaultReplicationFactor
+		}
+		if ct.NumPartitions < 1 || ct.NumPartitions > b.cfg.MaxPartitionsPerTopic {
+			fail(kerr.InvalidPartitions, fmt.Sprintf("%d partitions, want 1..%d", rt.NumPartitions, b.cfg.MaxPartitionsPerTopic))
+			return
+		}
+		if ct.ReplicationFactor < 1 || int(ct.ReplicationFactor) > live {
+			fail(kerr.InvalidReplicationFactor, fmt.Sprintf("replication factor %d, %d live brokers", ct.ReplicationFactor, live))
+			return
+		}
+	}
+	if ct.NumPartitions > b.cfg.MaxPartitionsPerTopic {
+		fail(kerr.InvalidPartitions, fmt.Sprintf("%d partitions, want 1..%d", ct.NumPartitions, b.cfg.MaxPartitionsPerTopic))
+		return
+	}
+	overrides := map[string]string{}
+	for _, c := range rt.Configs {
+		if c.Value == nil {
+			continue
+		}
+		if _, dup := overrides[c.Name]; dup {
+			fail(kerr.InvalidConfig, fmt.Sprintf("config %q given twice", c.Name))
+			return
+		}
+		overrides[c.Name] = *c.Value
+	}
+	if _, err := topics.ParseConfig(b.cfg.TopicDefaults, overrides); err != nil {
+		fail(kerr.InvalidConfig, err.Error())
+		return
+	}
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
+		ct.Configs = append(ct.Configs, metadata.Config{Key: k, Value: overrides[k]})
+	}
+	fill := func(id [16]byte) {
+		out.TopicID = id
+		out.NumPartitions, out.ReplicationFactor = ct.NumPartitions, ct.ReplicationFactor
+		for _, e := range topics.Describe(b.cfg.TopicDefaults, overrides) {
+			c := kmsg.NewCreateTopicsResponseTopicConfig()
+			c.Name = e.Name
+			v := e.Value
+			c.Value = &v
+			c.Source = int8(kmsg.ConfigSourceDefaultConfig)
+			if e.Override {
+				c.Source = int8(kmsg.ConfigSourceDynamicTopicConfig)
+			}
+			out.Configs = append(out.Configs, c)
+		}
+	}
+	if validateOnly {
+		fill([16]byte{})
+		answer()
+		return
+	}
+	b.follower.Submit(metadata.Record{Type: metadata.TypeCreateTopic, CreateTopic: ct}, func(res metadata.Result, err error) {
+		var ke *kerr.Error
+		switch {
+		case err != nil:
+			setCreateError(out, kerr.RequestTimedOut, err.Error())
+		case errors.As(res.Err, &ke):
+			setCreateError(out, ke, ke.Description)
+		case res.Err != nil:
+			setCreateError(out, kerr.UnknownServerError, res.Err.Error())
+		default:
+			b.log.Info("topic created", "topic", ct.Name, "partitions", ct.NumPartitions, "replication_factor", ct.ReplicationFactor)
+			fill(res.TopicID)
+		}
+		answer()
+	})
 }

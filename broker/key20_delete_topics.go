@@ -8,8 +8,16 @@ package broker
 // deleted topic disappears at once; the answer waits until the catalogue
 // without it is durable; its files are removed after that (the name can
 // be reused once they are). TimeoutMillis is not enforced.
+//
+// Cluster mode: the deletion is submitted to the active controller
+// (DeleteTopic) and answered once committed; every replica then removes
+// the topic's logs when its image drops the topic. Unknown outcome:
+// REQUEST_TIMED_OUT; not yet registered and unfenced: NOT_CONTROLLER.
 
 import (
+	"errors"
+
+	"github.com/loglab/loglab/broker/metadata"
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -44,6 +52,11 @@ func (b *Broker) handleDeleteTopics(r *request) {
 		out := &resp.Topics[i]
 		*out = kmsg.NewDeleteTopicsResponseTopic()
 		out.Topic, out.TopicID = w.name, w.id
+		if b.clustered() {
+			waiting++
+			b.deleteClusterTopic(w.name, w.id, out, answer)
+			continue
+		}
 		var t *topic
 		switch {
 		case w.name == nil:
@@ -74,4 +87,51 @@ func (b *Broker) handleDeleteTopics(r *request) {
 		})
 	}
 	answer()
+}
+
+// deleteClusterTopic submits the deletion of the topic named (or, with a
+// nil name, identified by id) and calls answer once out is filled.
+func (b *Broker) deleteClusterTopic(name *string, id [16]byte, out *kmsg.DeleteTopicsResponseTopic, answer func()) {
+	img := b.follower.Image()
+	var it *metadata.Topic
+	switch {
+	case name == nil:
+		for i := range img.Topics {
+			if img.Topics[i].ID == id {
+				it = &img.Topics[i]
+			}
+		}
+		if it == nil {
+			out.ErrorCode = kerr.UnknownTopicID.Code
+		}
+	case topics.ValidName(*name) != nil:
+		out.ErrorCode = kerr.InvalidTopicException.Code
+	default:
+		if it = img.Topic(*name); it == nil {
+			out.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		}
+	}
+	if it == nil {
+		answer()
+		return
+	}
+	if !b.ready() || b.stopping {
+		out.ErrorCode = kerr.NotController.Code
+		answer()
+		return
+	}
+	n := it.Name
+	out.Topic, out.TopicID = &n, it.ID
+	b.follower.Submit(metadata.Record{Type: metadata.TypeDeleteTopic, DeleteTopic: &metadata.DeleteTopic{Name: n}}, func(res metadata.Result, err error) {
+		var ke *kerr.Error
+		switch {
+		case err != nil:
+			out.ErrorCode = kerr.RequestTimedOut.Code
+		case errors.As(res.Err, &ke):
+			out.ErrorCode = ke.Code
+		case res.Err != nil:
+			out.ErrorCode = kerr.UnknownServerError.Code
+		}
+		answer()
+	})
 }

@@ -8,7 +8,8 @@ package broker
 // broker-level config behind each. BROKER resources (name "" or this
 // node's id) list the broker-level defaults as STATIC_BROKER_CONFIG.
 // Other resource types answer INVALID_REQUEST. No config is sensitive;
-// documentation (v3+) is not provided.
+// documentation (v3+) is not provided. In cluster mode a topic's
+// overrides are the configs the metadata image holds for it.
 
 import (
 	"strconv"

@@ -17,7 +17,7 @@ func defaultLogOpener(h host.Host, dir string, cfg topics.Config) (partitionLog,
 	if err != nil {
 		return nil, err
 	}
-	return &diskLog{l: l}, nil
+	return newDiskLog(l)
 }
 
 // logConfig maps Kafka's topic configs onto the log's, whose zero means
@@ -44,16 +44,39 @@ func logConfig(c topics.Config) plog.Config {
 // diskLog adapts *log.Log to partitionLog.
 type diskLog struct{ l *plog.Log }
 
-func (d *diskLog) LogStartOffset() int64 { return d.l.LogStartOffset() }
-func (d *diskLog) LogEndOffset() int64   { return d.l.LogEndOffset() }
+func newDiskLog(l *plog.Log) (*diskLog, error) { return &diskLog{l: l}, nil }
 
-func (d *diskLog) Append(b []byte) (int64, int64, error) {
-	info, err := d.l.Append(b)
+func (d *diskLog) AppendAsLeader(b []byte, epoch int32) (int64, int64, error) {
+	info, err := d.l.AppendAsLeader(b, epoch)
 	if err != nil {
 		return 0, 0, err
 	}
 	return info.FirstOffset, info.LogAppendTime, nil
 }
+
+func (d *diskLog) AppendAsFollower(b []byte) error {
+	_, err := d.l.AppendAsFollower(b)
+	return err
+}
+
+func (d *diskLog) TruncateTo(offset int64) error                { return d.l.TruncateTo(offset) }
+func (d *diskLog) AssignEpoch(epoch int32, start int64) error   { return d.l.AssignEpoch(epoch, start) }
+func (d *diskLog) LatestEpoch() (int32, bool)                   { return d.l.LatestEpoch() }
+func (d *diskLog) EndOffsetForEpoch(epoch int32) (int32, int64) { return d.l.EndOffsetForEpoch(epoch) }
+
+func (d *diskLog) EpochAt(offset int64) int32 {
+	e := int32(-1)
+	for _, en := range d.l.EpochEntries() {
+		if en.StartOffset > offset {
+			break
+		}
+		e = en.Epoch
+	}
+	return e
+}
+
+func (d *diskLog) LogStartOffset() int64 { return d.l.LogStartOffset() }
+func (d *diskLog) LogEndOffset() int64   { return d.l.LogEndOffset() }
 
 func (d *diskLog) Read(offset int64, maxBytes int, minOne bool) ([]byte, error) {
 	data, err := d.l.Read(offset, maxBytes)

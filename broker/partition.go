@@ -13,11 +13,29 @@ import (
 type partitionLog interface {
 	LogStartOffset() int64
 	LogEndOffset() int64
-	// Append stores one whole, validated v2 batch, assigning its offsets
-	// from LogEndOffset (and stamping LogAppendTime if the log is so
-	// configured). It returns the base offset and the append time it
-	// stamped (-1 under CreateTime).
-	Append(batch []byte) (baseOffset, logAppendTime int64, err error)
+	// AppendAsLeader stores one whole, validated v2 batch, stamping
+	// leaderEpoch into it and assigning its offsets from LogEndOffset (and
+	// stamping LogAppendTime if the log is so configured). It returns the
+	// base offset and the append time it stamped (-1 under CreateTime).
+	AppendAsLeader(batch []byte, leaderEpoch int32) (baseOffset, logAppendTime int64, err error)
+	// AppendAsFollower stores whole batches fetched from the leader,
+	// keeping their offsets and leader epochs.
+	AppendAsFollower(batches []byte) error
+	// TruncateTo removes every batch at or above offset (and the epoch
+	// cache's entries from there on).
+	TruncateTo(offset int64) error
+	// AssignEpoch records that epoch starts at startOffset (becoming
+	// leader); a no-op unless epoch is newer than LatestEpoch.
+	AssignEpoch(epoch int32, startOffset int64) error
+	// LatestEpoch is the newest epoch in the leader-epoch cache.
+	LatestEpoch() (int32, bool)
+	// EndOffsetForEpoch answers OffsetForLeaderEpoch with Kafka's
+	// semantics: the largest epoch <= epoch and the start offset of the
+	// next one (LogEndOffset for the latest); (-1, -1) is UNDEFINED.
+	EndOffsetForEpoch(epoch int32) (foundEpoch int32, endOffset int64)
+	// EpochAt is the leader epoch of the batch holding offset per the
+	// epoch cache (-1: none known).
+	EpochAt(offset int64) int32
 	// Read returns whole batches starting with the one holding offset, up
 	// to maxBytes; with minOne, at least one batch even if it is larger
 	// (KIP-74). Offsets outside [LogStartOffset, LogEndOffset] fail with
@@ -66,15 +84,48 @@ type partition struct {
 	offline error
 	// waiters are long-polling fetches to wake when the log grows.
 	waiters []*fetchWait
+
+	// Cluster mode only (replicated): the partition as the metadata image
+	// shows it and this broker's role in it (cluster.go).
+	replicated     bool
+	leader         int32 // -1: none
+	isLeader       bool
+	replicas, isr  []int32
+	partitionEpoch int32
+	// hw is the high watermark: maintained by the leader
+	// (replica_leader.go), learnt from the leader by a follower.
+	hw int64
+	// hwSaved is the last high watermark checkpointed to disk.
+	hwSaved int64
+	// role is the (leader, leader epoch, may lead) last acted upon.
+	role roleKey
+	// zombie: bugzoo fenced-leader-accepts-writes kept this broker leading
+	// after the image moved leadership away.
+	zombie bool
+	// lead is the leader's state (followers, ISR changes, parked
+	// produces); nil unless isLeader.
+	lead *leaderState
+	// follow is the follower's fetch state; nil unless following a leader.
+	follow *followState
+	// suspect: the log reopened shorter than its checkpointed high
+	// watermark (hwEpoch: the leader epoch of the batch just below it):
+	// it lost committed data, so it leads only after asking the other
+	// replicas (replica_recovery.go).
+	suspect bool
+	hwEpoch int32
 }
 
 // highWatermark is the offset below which records are visible to
-// consumers. With one replica it is the log end offset — except when the
+// consumers. In cluster mode it is p.hw (see replica_leader.go). With one
+// replica it is the log end offset — except when the
 // topic syncs every append (flush.messages=1): there Kafka flushes inside
 // the append, before the high watermark moves, so a consumer never sees a
 // record a power loss can take back. We keep that promise by holding the
 // high watermark at the durable offset.
 func (p *partition) highWatermark() int64 {
+	if p.replicated {
+		return p.hw
+	}
 	leo := p.log.LogEndOffset()
 	if p.topic.cfg.SyncsEveryAppend() {
 		return min(leo, p.log.RecoveryPoint())

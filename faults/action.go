@@ -2,6 +2,7 @@ package faults
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -31,11 +32,50 @@ type Action interface {
 }
 
 // Resolver maps a node name of a schedule to the node names of the world it
-// stands for. It is the hook for symbolic names ("leader", "controller")
-// that only the running cluster can resolve; the scenario passes one to
-// ApplyWith. A nil Resolver is the identity. A name resolving to nothing
-// skips the action (traced).
-type Resolver func(name string) []string
+// stands for, for the action a about to be applied. It is the hook for
+// symbolic names ("leader:events-0", "controller") that only the running
+// cluster can resolve; the scenario passes one to ApplyWith. Knowing the
+// action lets a resolver bind a symbolic name when a fault breaks something
+// and hand the same nodes to the matching repair (RoleOf). A nil Resolver
+// is the identity. A name resolving to nothing skips the action for that
+// name.
+type Resolver func(a Action, name string) []string
+
+// Role is an action's part in a fault's life: it breaks something that a
+// later action of the same Class repairs (crash or stop, then restart), it
+// is that repair, or it is instant (Class "": connection resets, bit rot
+// and clock moves, which nothing undoes).
+type Role struct {
+	// Class pairs breaks with repairs: "down" (crash, stop / restart),
+	// "pause" (pause / resume), "net" (isolate, split, one-way, bridge /
+	// heal), "disk" (disk faults / disk NODE none), "link" (a latency other
+	// than the network's default link / the default link again).
+	Class  string
+	Repair bool
+}
+
+// RoleOf classifies an action (see Role).
+func RoleOf(a Action) Role {
+	switch a := a.(type) {
+	case Crash, Stop:
+		return Role{Class: "down"}
+	case Restart:
+		return Role{Class: "down", Repair: true}
+	case Pause:
+		return Role{Class: "pause"}
+	case Resume:
+		return Role{Class: "pause", Repair: true}
+	case Isolate, Split, OneWay, Bridge:
+		return Role{Class: "net"}
+	case Heal:
+		return Role{Class: "net", Repair: true}
+	case DiskFaults:
+		return Role{Class: "disk", Repair: a.Faults == disk.Faults{}}
+	case Latency:
+		return Role{Class: "link", Repair: a.Link == netsim.DefaultConfig().DefaultLink}
+	}
+	return Role{}
+}
 
 // Crash kills a node; its disk loses unsynced state according to Mode.
 // Mode disk.KeepPageCache is a process kill (see Kill).
@@ -108,7 +148,10 @@ func ClearDisk(node string) DiskFaults { return DiskFaults{Node: node} }
 // BitRot flips one bit on the media of Node's disk (persistent corruption).
 // File "" rots a byte drawn over every file's durable bytes (Offset must
 // then be 0); otherwise Offset is the byte of File to rot, or -1 for one
-// drawn at random. Randomness comes from the world's "faults" stream.
+// drawn at random. A File ending in "/" is a directory: a byte of one of
+// the segment files ("*.log") directly under it is drawn (Offset -1), e.g.
+// "events-0/" for a replica's log of partition events-0. Randomness comes
+// from the world's "faults" stream.
 type BitRot struct {
 	Node   string
 	File   string
@@ -180,7 +223,7 @@ func ParseCrashMode(s string) (disk.CrashMode, error) {
 func targets(w *sim.World, r Resolver, a Action, name string) []string {
 	names := []string{name}
 	if r != nil {
-		names = r(name)
+		names = r(a, name)
 	}
 	known := w.Nodes()
 	var out []string
@@ -255,8 +298,10 @@ func (a Split) Apply(w *sim.World, r Resolver) {
 }
 
 func (a OneWay) Apply(w *sim.World, r Resolver) {
-	for _, f := range targets(w, r, a, a.From) {
-		for _, t := range targets(w, r, a, a.To) {
+	// Each end is resolved once (a resolver may bind or draw).
+	from, to := targets(w, r, a, a.From), targets(w, r, a, a.To)
+	for _, f := range from {
+		for _, t := range to {
 			w.Net().OneWay(f, t)
 		}
 	}
@@ -284,8 +329,9 @@ func (a Latency) Apply(w *sim.World, r Resolver) {
 		}
 		return targets(w, r, a, name)
 	}
-	for _, f := range end(a.From) {
-		for _, t := range end(a.To) {
+	from, to := end(a.From), end(a.To) // each end resolved once
+	for _, f := range from {
+		for _, t := range to {
 			if f != t {
 				w.Net().SetLink(f, t, a.Link)
 			}
@@ -327,6 +373,19 @@ func (a BitRot) Apply(w *sim.World, r Resolver) {
 			w.Trace(n, "fault.bit-rot", name+" offset="+strconv.FormatInt(off, 10))
 			continue
 		}
+		if strings.HasSuffix(a.File, "/") {
+			file, off, ok := rotInDir(d, rnd, a.File)
+			if !ok {
+				w.Trace(n, "fault.skip", a.String()+": no durable segment bytes")
+				continue
+			}
+			if err := d.BitRot(file, off); err != nil {
+				w.Trace(n, "fault.skip", a.String()+": "+err.Error())
+				continue
+			}
+			w.Trace(n, "fault.bit-rot", file+" offset="+strconv.FormatInt(off, 10))
+			continue
+		}
 		off := a.Offset
 		if off < 0 {
 			data, ok := d.DurableContent(a.File)
@@ -342,6 +401,28 @@ func (a BitRot) Apply(w *sim.World, r Resolver) {
 		}
 		w.Trace(n, "fault.bit-rot", a.File+" offset="+strconv.FormatInt(off, 10))
 	}
+}
+
+// rotInDir draws a durable byte of a segment file directly under dir: a
+// file drawn uniformly among those with durable bytes, then a byte of it.
+func rotInDir(d *disk.Disk, rnd *rand.Rand, dir string) (string, int64, bool) {
+	var files []string
+	var sizes []int64
+	for _, f := range d.DurableFiles() {
+		rest, ok := strings.CutPrefix(f, dir)
+		if !ok || strings.Contains(rest, "/") || !strings.HasSuffix(rest, ".log") {
+			continue
+		}
+		if data, ok := d.DurableContent(f); ok && len(data) > 0 {
+			files = append(files, f)
+			sizes = append(sizes, int64(len(data)))
+		}
+	}
+	if len(files) == 0 {
+		return "", 0, false
+	}
+	i := rnd.IntN(len(files))
+	return files[i], rnd.Int64N(sizes[i]), true
 }
 
 func (a ClockSkew) Apply(w *sim.World, r Resolver) {

@@ -372,7 +372,7 @@ func TestApplyRejectsUnknownNodes(t *testing.T) {
 func TestResolver(t *testing.T) {
 	w := newWorld(t, 1, 3)
 	leader := "n2"
-	r := func(name string) []string {
+	r := func(_ Action, name string) []string {
 		switch name {
 		case "leader":
 			return []string{leader}

@@ -22,9 +22,14 @@
 //
 // Node names are concrete by default. ApplyWith takes a Resolver that maps
 // a name to the world's nodes when the step fires: the hook for symbolic
-// names such as "leader", which only the running cluster can answer.
-// A name that resolves to no node of the world is skipped and traced as
-// "fault.skip"; an action never panics on a name.
+// names such as "leader:events-0", which only the running cluster can
+// answer. The resolver is told the action too, and RoleOf says whether the
+// action breaks something (crash, stop, pause, a partition, disk faults, a
+// slow link), repairs it (restart, resume, heal, disk none, the default
+// link) or is instant, so a resolver can bind a symbolic name when a fault
+// strikes and give its repair the same nodes. A name that resolves to a
+// node the world does not have is skipped and traced as "fault.skip"; an
+// action never panics on a name.
 //
 // # The text form
 //
@@ -61,6 +66,7 @@
 //	at 6s bit-rot broker-1                     # one bit anywhere on the media
 //	at 6s bit-rot broker-1 file=p0/00000.log offset=4096
 //	at 6s bit-rot broker-1 file=p0/00000.log   # a random byte of the file
+//	at 6s bit-rot broker-1 file=events-0/      # a random byte of a segment (*.log) in the directory
 //	at 7s clock-jump broker-1 +5m              # move the wall clock by a signed duration
 //	at 7s clock-skew broker-2 -200ms           # set the wall-clock offset
 //
@@ -86,4 +92,10 @@
 // the disk fault rates (SwarmKnobs, printed before the run). Every fault is
 // repaired by the end of the given duration, so a liveness phase can follow
 // the safety phase. The result is an ordinary Schedule.
+//
+// For clusters, SwarmOptions.Shapes restricts the partition shapes,
+// SwarmOptions.BitRot gives the bit rots to pick from (a follower's
+// segment of a partition, by symbolic name), and the kind "disk-slow"
+// (ExtraKinds: drawn only when named, never by "all", so naming it does
+// not change any other schedule) slows fsyncs without failing them.
 package faults

@@ -296,6 +296,9 @@ func (a BitRot) check() error {
 	if a.Offset < -1 {
 		return errField("offset", "negative offset %d", a.Offset)
 	}
+	if strings.HasSuffix(a.File, "/") && a.Offset != -1 {
+		return errField("offset", "a directory (%q) takes no offset", a.File)
+	}
 	return nil
 }
 

@@ -431,6 +431,9 @@ func parseBitRot(a *args) (Action, error) {
 		return nil, errField("file", "empty file name")
 	}
 	b.File, b.Offset = file, -1
+	if hasOff && strings.HasSuffix(file, "/") {
+		return nil, errField("offset", "a directory (%q) takes no offset: a segment byte under it is drawn", file)
+	}
 	if hasOff {
 		n, err := strconv.ParseInt(off, 10, 64)
 		if err != nil || n < 0 {

@@ -96,7 +96,7 @@ var genAction = rapid.Custom(func(t *rapid.T) Action {
 		case 1:
 			return BitRot{node, rapid.StringMatching(`[a-z0-9/._=-]{1,20}`).Draw(t, "file"), -1}
 		}
-		return BitRot{node, rapid.StringMatching(`[a-z0-9/._=-]{1,20}`).Draw(t, "file"), rapid.Int64Range(0, 1<<40).Draw(t, "off")}
+		return BitRot{node, rapid.StringMatching(`[a-z0-9/._=-]{0,19}[a-z0-9._=-]`).Draw(t, "file"), rapid.Int64Range(0, 1<<40).Draw(t, "off")}
 	case 15:
 		return ClockSkew{node, genDur(-MaxClockOffset, MaxClockOffset).Draw(t, "offset")}
 	case 16:

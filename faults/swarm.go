@@ -26,8 +26,18 @@ const (
 	KindClock     Kind = "clock"     // a clock jump or skew (instant, never undone)
 )
 
-// AllKinds lists every kind in the order the generator draws them.
+// KindDiskSlow is slow fsyncs only (no errors, no ENOSPC), then cleared:
+// the storage fault a replicated cluster must ride out without losing an
+// in-sync replica's data. It is not in AllKinds ("all"); name it.
+const KindDiskSlow Kind = "disk-slow"
+
+// AllKinds lists every kind "all" means, in the order the generator draws
+// them.
 var AllKinds = []Kind{KindCrash, KindPause, KindPartition, KindLatency, KindReset, KindDisk, KindBitRot, KindClock}
+
+// ExtraKinds are kinds drawn only when named, after AllKinds (so naming
+// them never changes the draws of a schedule without them).
+var ExtraKinds = []Kind{KindDiskSlow}
 
 // ParseKinds reads a comma-separated list of kinds ("crash,disk"), or
 // "all". An unknown name is an error listing the valid ones.
@@ -35,12 +45,13 @@ func ParseKinds(s string) ([]Kind, error) {
 	if strings.TrimSpace(s) == "all" {
 		return slices.Clone(AllKinds), nil
 	}
+	valid := append(slices.Clone(AllKinds), ExtraKinds...)
 	var out []Kind
 	for _, p := range strings.Split(s, ",") {
 		k := Kind(strings.TrimSpace(p))
-		if !slices.Contains(AllKinds, k) {
-			names := make([]string, len(AllKinds))
-			for i, k := range AllKinds {
+		if !slices.Contains(valid, k) {
+			names := make([]string, len(valid))
+			for i, k := range valid {
 				names[i] = string(k)
 			}
 			return nil, fmt.Errorf("%w: unknown fault kind %q (valid: all, %s)", ErrInvalid, k, strings.Join(names, ", "))
@@ -65,6 +76,15 @@ type SwarmOptions struct {
 	// BaseLink is the link a latency fault restores (nil: netsim's default
 	// link). Give the world's Config.Net.DefaultLink.
 	BaseLink *netsim.Link
+	// Shapes restricts the partition shapes (isolate, split, one-way,
+	// bridge; nil: all). The seed still tosses a coin for every shape, so
+	// restricting them does not shift other draws.
+	Shapes []string
+	// BitRot are the bit rots the bit-rot kind picks from (nil: one bit
+	// anywhere on a random node's media). A cluster gives, say,
+	// {Node: "follower:events-0", File: "events-0/", Offset: -1}: a
+	// follower's segment of one partition.
+	BitRot []BitRot
 }
 
 // KindKnob is what the seed drew for one kind.
@@ -90,6 +110,8 @@ type SwarmKnobs struct {
 	CrashModes []disk.CrashMode
 	Partitions []string    // shapes: isolate, split, one-way, bridge
 	DiskFaults disk.Faults // the rates every disk fault sets
+	// SlowDisk is what every disk-slow fault sets (slow fsyncs only).
+	SlowDisk disk.Faults
 }
 
 // On reports whether kind k was drawn on.
@@ -133,6 +155,8 @@ func (k SwarmKnobs) Lines() []string {
 			line += " shapes=" + strings.Join(k.Partitions, ",")
 		case KindDisk:
 			line += " faults=" + strings.ReplaceAll(k.DiskFaults.String(), " ", ",")
+		case KindDiskSlow:
+			line += " faults=" + strings.ReplaceAll(k.SlowDisk.String(), " ", ",")
 		}
 		lines = append(lines, line)
 	}
@@ -184,8 +208,9 @@ func Swarm(r *rand.Rand, nodes []string, duration time.Duration, opts SwarmOptio
 	if g.knobs.MaxDown <= 0 {
 		g.knobs.MaxDown = max(1, (len(nodes)-1)/2)
 	}
+	g.bitRot = opts.BitRot
 	g.drawKinds(opts)
-	g.drawDetails()
+	g.drawDetails(opts)
 	g.generate()
 	steps := Schedule{Steps: g.steps}.Sorted()
 	return steps, g.knobs
@@ -204,6 +229,7 @@ type swarmGen struct {
 	linkBusy []int64 // per ordered pair from*n+to: end of its slow link
 	netBusy  int64   // end of the partition in force
 	downEnds []int64 // ends of crash and pause episodes
+	bitRot   []BitRot
 }
 
 // between draws uniformly from [lo, hi] in whole ms.
@@ -225,7 +251,13 @@ func (g *swarmGen) drawKinds(opts SwarmOptions) {
 		allowed = AllKinds
 	}
 	var fallback []int
-	for _, kind := range AllKinds {
+	kinds := slices.Clone(AllKinds)
+	for _, k := range ExtraKinds {
+		if slices.Contains(allowed, k) {
+			kinds = append(kinds, k) // drawn only when named
+		}
+	}
+	for _, kind := range kinds {
 		on := g.r.IntN(2) == 0
 		// The mean interval is duration/n for n in [1, 20]: from one fault
 		// in the run to twenty.
@@ -243,7 +275,7 @@ func (g *swarmGen) drawKinds(opts SwarmOptions) {
 		}
 		kk := KindKnob{Kind: kind, On: on || opts.AllOn, MeanInterval: time.Duration(mean)}
 		switch kind {
-		case KindCrash, KindPause, KindPartition, KindLatency, KindDisk:
+		case KindCrash, KindPause, KindPartition, KindLatency, KindDisk, KindDiskSlow:
 			kk.MaxLength = time.Duration(length)
 		}
 		switch {
@@ -270,7 +302,8 @@ func (g *swarmGen) drawKinds(opts SwarmOptions) {
 // drawDetails draws the crash modes, partition shapes and disk fault
 // rates, each option on with probability 1/2 and at least one on. They are
 // drawn whether or not their kind is on, to keep the draw order fixed.
-func (g *swarmGen) drawDetails() {
+// Details of ExtraKinds are drawn last, and only when the kind is allowed.
+func (g *swarmGen) drawDetails(opts SwarmOptions) {
 	modes := []disk.CrashMode{disk.LoseUnsynced, disk.KeepRandomPages, disk.TornLastSector, disk.KeepPageCache}
 	for _, m := range modes {
 		if g.r.IntN(2) == 0 {
@@ -284,10 +317,11 @@ func (g *swarmGen) drawDetails() {
 	var possible []string
 	for i, s := range shapes {
 		on := g.r.IntN(2) == 0
-		if on && len(g.nodes) >= 2+i/3 { // bridge (the last) needs 3 nodes
+		shapeOK := len(g.nodes) >= 2+i/3 && (opts.Shapes == nil || slices.Contains(opts.Shapes, s)) // bridge (the last) needs 3 nodes
+		if on && shapeOK {
 			g.knobs.Partitions = append(g.knobs.Partitions, s)
 		}
-		if len(g.nodes) >= 2+i/3 {
+		if shapeOK {
 			possible = append(possible, s)
 		}
 	}
@@ -314,6 +348,13 @@ func (g *swarmGen) drawDetails() {
 	if f.SlowSyncRate > 0 {
 		f.SlowSyncFactor = 1 + g.r.Int64N(10)
 		f.SlowSyncExtra = g.between(0, 100*ms)
+	}
+	if slices.Contains(opts.Kinds, KindDiskSlow) {
+		g.knobs.SlowDisk = disk.Faults{
+			SlowSyncRate:   pick(g.r, []disk.Rate{10_000, 100_000, 500_000, 1_000_000}),
+			SlowSyncFactor: 2 + g.r.Int64N(19),
+			SlowSyncExtra:  g.between(ms, 200*ms),
+		}
 	}
 }
 
@@ -430,7 +471,7 @@ func (g *swarmGen) fault(c candidate) {
 		} else {
 			g.add(t, ResetConns{Node: pick(g.r, g.nodes)})
 		}
-	case KindDisk:
+	case KindDisk, KindDiskSlow:
 		idle := free(g.diskBusy, t)
 		if len(idle) == 0 {
 			return
@@ -438,9 +479,17 @@ func (g *swarmGen) fault(c candidate) {
 		i := pick(g.r, idle)
 		end := g.episodeEnd(t, c.knob)
 		g.diskBusy[i] = end
-		g.add(t, DiskFaults{Node: g.nodes[i], Faults: g.knobs.DiskFaults})
+		f := g.knobs.DiskFaults
+		if c.kind == KindDiskSlow {
+			f = g.knobs.SlowDisk
+		}
+		g.add(t, DiskFaults{Node: g.nodes[i], Faults: f})
 		g.add(end, ClearDisk(g.nodes[i]))
 	case KindBitRot:
+		if len(g.bitRot) > 0 {
+			g.add(t, pick(g.r, g.bitRot))
+			return
+		}
 		g.add(t, BitRot{Node: pick(g.r, g.nodes)})
 	case KindClock:
 		node := pick(g.r, g.nodes)

@@ -25,9 +25,17 @@ type compiled struct {
 	file string
 	spec Spec
 
-	brokers        int
+	brokers        int   // the most brokers a run may have
+	brokerCount    knob  // cluster.brokers
 	retentionCheck int64 // ms, 0: broker default
 	maxConnections int
+	// Cluster mode (brokers >= 2): voters run on broker-1..broker-voters
+	// (0: min(3, brokers)); the replica configs are 0 for the broker's
+	// default.
+	voters                                   int
+	replicaLagMs, replicaFetchWaitMs, beatMs int64
+	defaultRF                                int64
+	rf                                       knob // replication factor of every topic
 
 	partitions   knob
 	topicConfigs []topicConfigKnob // sorted by name
@@ -47,6 +55,7 @@ type compiled struct {
 	swarmKinds    []faults.Kind
 	swarm         bool
 	swarmAllOn    bool
+	swarmShapes   []string
 	liveness      knob
 	bound         time.Duration
 	checkers      []string
@@ -78,8 +87,15 @@ type crashGen struct {
 	fieldCount string
 }
 
-// brokerConfigNames are the broker configs a file may set.
-var brokerConfigNames = []string{"log.retention.check.interval.ms", "max.connections"}
+// brokerConfigNames are the broker configs a file may set;
+// clusterConfigNames only with cluster.brokers >= 2.
+var (
+	brokerConfigNames  = []string{"broker.heartbeat.interval.ms", "default.replication.factor", "log.retention.check.interval.ms", "max.connections", "replica.fetch.wait.max.ms", "replica.lag.time.max.ms"}
+	clusterConfigNames = []string{"broker.heartbeat.interval.ms", "default.replication.factor", "replica.fetch.wait.max.ms", "replica.lag.time.max.ms"}
+)
+
+// maxBrokers bounds cluster.brokers.
+const maxBrokers = 5
 
 // extraKinds are anomaly kinds the runner itself reports.
 const (
@@ -153,21 +169,33 @@ func (d *specDoc) compile() (*compiled, error) {
 	}
 
 	// The cluster.
-	switch {
-	case s.Cluster.Brokers == 0:
-		return nil, d.errAt("cluster.brokers", "required (1)")
-	case s.Cluster.Brokers < 0:
-		return nil, d.errAt("cluster.brokers", "must be positive")
-	case s.Cluster.Brokers > 1:
-		return nil, d.errAt("cluster.brokers", "%d brokers: not yet supported (replication is not implemented; use 1)", s.Cluster.Brokers)
+	if strings.TrimSpace(s.Cluster.Brokers) == "" {
+		return nil, d.errAt("cluster.brokers", "required (1, or 2..%d for a replicated cluster)", maxBrokers)
 	}
-	c.brokers = s.Cluster.Brokers
+	if c.brokerCount, err = d.knobAt("cluster.brokers", s.Cluster.Brokers, parseInt, 1, maxBrokers, ""); err != nil {
+		return nil, err
+	}
+	if c.brokerCount.min() == 1 && c.brokerCount.max() > 1 {
+		return nil, d.errAt("cluster.brokers", "%q mixes the standalone broker (1) with clusters: give 1, or counts of 2 and more", s.Cluster.Brokers)
+	}
+	c.brokers = int(c.brokerCount.max())
+	minBrokers := int(c.brokerCount.min())
+	switch v := s.Cluster.Voters; {
+	case v != 0 && !c.cluster():
+		return nil, d.errAt("cluster.voters", "a single broker runs without a controller quorum (voters need cluster.brokers >= 2)")
+	case v < 0 || v > minBrokers:
+		return nil, d.errAt("cluster.voters", "%d voters: want 1..%d (the voters are broker-1 ... broker-V)", v, minBrokers)
+	default:
+		c.voters = v // 0: min(3, brokers), per run
+	}
 	for _, name := range sortedKeys(s.Cluster.Configs) {
 		path := "cluster.configs." + name
 		v, err := parseInt(s.Cluster.Configs[name])
 		switch {
 		case !slices.Contains(brokerConfigNames, name):
 			return nil, d.errAt(path, "unknown broker config (valid: %s)", strings.Join(brokerConfigNames, ", "))
+		case slices.Contains(clusterConfigNames, name) && !c.cluster():
+			return nil, d.errAt(path, "a replication config: needs cluster.brokers >= 2")
 		case err != nil:
 			return nil, d.errAt(path, "%v", err)
 		case v < 1:
@@ -176,6 +204,17 @@ func (d *specDoc) compile() (*compiled, error) {
 			c.retentionCheck = v
 		case name == "max.connections":
 			c.maxConnections = int(v)
+		case name == "replica.lag.time.max.ms":
+			c.replicaLagMs = v
+		case name == "replica.fetch.wait.max.ms":
+			c.replicaFetchWaitMs = v
+		case name == "broker.heartbeat.interval.ms":
+			c.beatMs = v
+		case name == "default.replication.factor":
+			if v > int64(minBrokers) {
+				return nil, d.errAt(path, "%d is more than the %d brokers", v, minBrokers)
+			}
+			c.defaultRF = v
 		}
 	}
 
@@ -194,12 +233,26 @@ func (d *specDoc) compile() (*compiled, error) {
 			return nil, d.errAt(path+".name", "topic %q given twice", t.Name)
 		}
 		names[t.Name] = true
-		if i > 0 && (t.Partitions != s.Topics[0].Partitions || !sameConfigs(t.Configs, s.Topics[0].Configs)) {
-			return nil, d.errAt(path, "topics with different partitions or configs: not yet supported (topics are created through the broker's defaults)")
+		if i > 0 && (t.Partitions != s.Topics[0].Partitions || t.ReplicationFactor != s.Topics[0].ReplicationFactor || !sameConfigs(t.Configs, s.Topics[0].Configs)) {
+			return nil, d.errAt(path, "topics with different partitions, replication factors or configs: not yet supported (every topic takes the first one's)")
 		}
 	}
 	if c.partitions, err = d.knobAt("topics[0].partitions", s.Topics[0].Partitions, parseInt, 1, 1000, ""); err != nil {
 		return nil, err
+	}
+	rf := strings.TrimSpace(s.Topics[0].ReplicationFactor)
+	switch {
+	case rf != "" && !c.cluster():
+		if rf != "1" {
+			return nil, d.errAt("topics[0].replication-factor", "%q: a single broker holds one replica (replication needs cluster.brokers >= 2)", rf)
+		}
+	case c.cluster():
+		if rf == "" {
+			rf = strconv.FormatInt(max(c.defaultRF, 1), 10)
+		}
+		if c.rf, err = d.knobAt("topics[0].replication-factor", rf, parseInt, 1, int64(minBrokers), ""); err != nil {
+			return nil, err
+		}
 	}
 	for _, name := range sortedKeys(s.Topics[0].Configs) {
 		path := "topics[0].configs." + name
@@ -220,6 +273,11 @@ func (d *specDoc) compile() (*compiled, error) {
 		for _, v := range cands {
 			if _, err := topics.ParseConfig(topics.DefaultConfig(), map[string]string{name: v}); err != nil {
 				return nil, d.errAt(path, "%v", err)
+			}
+			if name == "min.insync.replicas" && c.cluster() {
+				if n, _ := strconv.ParseInt(v, 10, 64); n > c.rf.min() {
+					return nil, d.errAt(path, "%s is above the replication factor (%d): every acks=all produce would fail with NOT_ENOUGH_REPLICAS", v, c.rf.min())
+				}
 			}
 		}
 		if name == "retention.ms" || name == "retention.bytes" {
@@ -378,10 +436,18 @@ func (d *specDoc) compileFaults(c *compiled) error {
 		line := func(i int) int { return base + 1 + scheduleLineOf(f.Schedule, sched.Steps[i].String()) }
 		for i, st := range sched.Steps {
 			for _, n := range (faults.Schedule{Steps: []faults.Step{st}}).Nodes() {
-				if !slices.Contains(known, n) {
-					return &SpecError{File: d.file, Line: line(i), Field: "faults.schedule",
-						Err: fmt.Errorf("step %q names node %q, not in this cluster (nodes: %s)", st.String(), n, strings.Join(known, ", "))}
+				if slices.Contains(known, n) {
+					continue
 				}
+				if _, ok := parseSymbol(n); ok {
+					if err := c.checkSymbol(n); err != nil {
+						return &SpecError{File: d.file, Line: line(i), Field: "faults.schedule",
+							Err: fmt.Errorf("step %q: %w", st.String(), err)}
+					}
+					continue
+				}
+				return &SpecError{File: d.file, Line: line(i), Field: "faults.schedule",
+					Err: fmt.Errorf("step %q names node %q, not in this cluster (nodes: %s%s)", st.String(), n, strings.Join(known, ", "), c.symbolHelp())}
 			}
 			if int64(st.At) > c.duration.min() {
 				return &SpecError{File: d.file, Line: line(i), Field: "faults.schedule",
@@ -395,8 +461,12 @@ func (d *specDoc) compileFaults(c *compiled) error {
 	}
 	if g := f.Crashes; g != nil {
 		cg := &crashGen{node: g.Node, lastMode: g.LastMode}
-		if !slices.Contains(known, g.Node) || !strings.HasPrefix(g.Node, "broker-") {
-			return d.errAt("faults.crashes.node", "%q is not a broker of this cluster (brokers: broker-1 ... broker-%d)", g.Node, c.brokers)
+		if _, sym := parseSymbol(g.Node); sym {
+			if err := c.checkSymbol(g.Node); err != nil {
+				return d.errAt("faults.crashes.node", "%v", err)
+			}
+		} else if !slices.Contains(known, g.Node) || !strings.HasPrefix(g.Node, "broker-") {
+			return d.errAt("faults.crashes.node", "%q is not a broker of this cluster (brokers: broker-1 ... broker-%d%s)", g.Node, c.brokers, c.symbolHelp())
 		}
 		var err error
 		if cg.count, err = d.knobAt("faults.crashes.count", g.Count, parseInt, 1, 100, ""); err != nil {
@@ -447,6 +517,13 @@ func (d *specDoc) compileFaults(c *compiled) error {
 			}
 			c.swarmKinds = append(c.swarmKinds, ks...)
 		}
+		valid := []string{"isolate", "split", "one-way", "bridge"}
+		for i, sh := range sw.Shapes {
+			if !slices.Contains(valid, sh) {
+				return d.errAt("faults.swarm.shapes["+strconv.Itoa(i)+"]", "unknown partition shape %q (valid: %s)", sh, strings.Join(valid, ", "))
+			}
+		}
+		c.swarmShapes = sw.Shapes
 	}
 	return nil
 }
@@ -479,6 +556,10 @@ func (c *compiled) nodeNames() []string {
 	sort.Strings(out)
 	return out
 }
+
+// cluster reports cluster mode: two or more brokers with a controller
+// quorum and replication. One broker is the standalone broker.
+func (c *compiled) cluster() bool { return c.brokers > 1 }
 
 func brokerName(i int) string   { return "broker-" + strconv.Itoa(i) }
 func consumerName(i int) string { return "consumer-" + strconv.Itoa(i+1) }

@@ -18,6 +18,16 @@
 // a final read, and the checkers of package checkers (check.go). Shrink
 // (shrink.go) minimises a failing run into a smaller file.
 //
+// Clusters: a file with cluster.brokers >= 2 runs a replicated cluster in
+// combined mode (cluster.go: topics created through CreateTopics, the
+// workload held back until every ISR is full); its faults may name roles
+// (symbols.go: leader:TOPIC-P, follower:TOPIC-P, followers:TOPIC-P,
+// controller, any-broker), bound at the fault and reused by its repair.
+// cluster_broker.go is the only file that uses the broker's cluster API.
+// A cluster run seeds the process-wide crypto/rand reader for raft
+// (sim.InstallCryptoRand), so cluster runs never run in parallel in one
+// process; `sim sweep` uses worker processes.
+//
 // Invariants: a scenario's behaviour is a pure function of (name, seed,
 // build). Every knob a run derives from its seed is listed in Result.Knobs,
 // printed before the run. Result.Repro is the command that replays it.

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"math/rand/v2"
+	"os"
 
 	"errors"
 	"github.com/loglab/loglab/sim"
@@ -40,6 +41,19 @@ func TestLibraryFilesParse(t *testing.T) {
 	}
 }
 
+// isCluster reports a file scenario with a replicated cluster: its runs
+// must not run in parallel in one process (sim.InstallCryptoRand).
+func isCluster(sc *Scenario) bool { return sc.compiled != nil && sc.compiled.cluster() }
+
+// clusterSeeds is how many seeds the package tests run per cluster
+// scenario: 3, or 10 with LOGLAB_LONG=1.
+func clusterSeeds() uint64 {
+	if os.Getenv("LOGLAB_LONG") != "" {
+		return 10
+	}
+	return 3
+}
+
 func fileScenarios() []*Scenario {
 	var out []*Scenario
 	for _, s := range All() {
@@ -60,8 +74,16 @@ func TestLibraryScenariosMeetExpectations(t *testing.T) {
 	}
 	for _, sc := range fileScenarios() {
 		t.Run(sc.Name, func(t *testing.T) {
-			t.Parallel() // runs share nothing: each builds its own world
-			for s := uint64(1); s <= seeds; s++ {
+			n := seeds
+			if isCluster(sc) {
+				// A cluster run seeds the process-wide crypto/rand reader
+				// (raft's jitter): never in parallel. Fewer seeds keep the
+				// package test short; LOGLAB_LONG=1 runs ten.
+				n = min(seeds, clusterSeeds())
+			} else {
+				t.Parallel() // runs share nothing: each builds its own world
+			}
+			for s := uint64(1); s <= n; s++ {
 				res, err := sc.Run(Options{Seed: s})
 				if err != nil {
 					t.Fatalf("seed %d: %v", s, err)

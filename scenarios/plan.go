@@ -32,8 +32,25 @@ type plan struct {
 	duration time.Duration // the safety phase
 	liveness time.Duration
 	schedule faults.Schedule
-	// healAt is when the last fault was repaired (0: no faults).
+	// healAt is when the last fault was repaired (0: no faults), from the
+	// start of the schedule.
 	healAt time.Duration
+
+	// Cluster mode (compiled.cluster): voters are broker-1..broker-voters;
+	// rf is every topic's replication factor and topicConfigs the configs
+	// CreateTopics sets; replica* and beatMs are broker configs (0: the
+	// broker's default).
+	cluster                          bool
+	voters                           int
+	rf                               int16
+	topicConfigs                     map[string]string
+	defaultRF                        int16
+	replicaLagMs, replicaFetchWaitMs int64
+	beatMs                           int64
+	// startAt is when the workload and the schedule started: 0 for a
+	// standalone broker; in a cluster, once every partition had a leader
+	// and a full ISR.
+	startAt time.Duration
 }
 
 // settle is how long the runner waits after producers stop, so every send
@@ -50,10 +67,18 @@ func (c *compiled) draw(r *rand.Rand) (*plan, error) {
 	kn := func(k, v string) { p.knobs = append(p.knobs, k+"="+v) }
 	dur := func(k knob) time.Duration { return time.Duration(k.draw(r)) }
 
-	for i := 1; i <= c.brokers; i++ {
+	n := int(c.brokerCount.draw(r)) // a fixed count draws nothing
+	for i := 1; i <= n; i++ {
 		p.brokers = append(p.brokers, brokerName(i))
 	}
-	kn("brokers", strconv.Itoa(c.brokers))
+	kn("brokers", strconv.Itoa(n))
+	if c.cluster() {
+		p.voters = c.voters
+		if p.voters == 0 {
+			p.voters = min(3, n)
+		}
+		kn("voters", strings.Join(p.brokers[:p.voters], ","))
+	}
 	p.partitions = int32(c.partitions.draw(r))
 	overrides := map[string]string{}
 	for _, tc := range c.topicConfigs {
@@ -67,11 +92,23 @@ func (c *compiled) draw(r *rand.Rand) (*plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: topic configs: %w", c.file, err)
 	}
+	if c.cluster() {
+		// Drawn only in cluster mode: a standalone file's draws (and so its
+		// runs) stay what they were.
+		p.cluster = true
+		p.rf = int16(c.rf.draw(r))
+		p.topicConfigs = overrides
+		p.defaultRF = int16(c.defaultRF)
+		p.replicaLagMs, p.replicaFetchWaitMs, p.beatMs = c.replicaLagMs, c.replicaFetchWaitMs, c.beatMs
+	}
 	for _, t := range c.spec.Topics {
 		p.topics = append(p.topics, t.Name)
 	}
 	kn("topics", strings.Join(p.topics, ","))
 	kn("partitions", strconv.Itoa(int(p.partitions)))
+	if p.cluster {
+		kn("topic.replication-factor", strconv.Itoa(int(p.rf)))
+	}
 	for _, k := range sortedKeys(overrides) {
 		kn("topic."+k, overrides[k])
 	}
@@ -84,10 +121,21 @@ func (c *compiled) draw(r *rand.Rand) (*plan, error) {
 	if c.retentionCheck > 0 {
 		kn("broker.log.retention.check.interval.ms", strconv.FormatInt(c.retentionCheck, 10))
 	}
+	for _, bc := range []struct {
+		name string
+		v    int64
+	}{{"default.replication.factor", c.defaultRF}, {"replica.lag.time.max.ms", c.replicaLagMs},
+		{"replica.fetch.wait.max.ms", c.replicaFetchWaitMs}, {"broker.heartbeat.interval.ms", c.beatMs}} {
+		if bc.v > 0 {
+			kn("broker."+bc.name, strconv.FormatInt(bc.v, 10))
+		}
+	}
 
 	acks := []client.Acks{client.AcksAll, client.AcksLeader, client.AcksNone}[c.acks.draw(r)]
 	p.client = client.Config{
-		AllowAutoTopicCreation: true,
+		// A cluster's topics are created by the runner with their
+		// replication factor before the workload starts.
+		AllowAutoTopicCreation: !p.cluster,
 		Acks:                   acks,
 		Linger:                 dur(c.linger),
 		BatchBytes:             int(c.batchBytes.draw(r)),
@@ -135,7 +183,18 @@ func (c *compiled) draw(r *rand.Rand) (*plan, error) {
 	}
 	if c.swarm {
 		base := netsim.DefaultConfig().DefaultLink
-		sched, sk := faults.Swarm(r, p.brokers, p.duration, faults.SwarmOptions{Kinds: c.swarmKinds, AllOn: c.swarmAllOn, BaseLink: &base})
+		opts := faults.SwarmOptions{Kinds: c.swarmKinds, AllOn: c.swarmAllOn, BaseLink: &base, Shapes: c.swarmShapes}
+		if p.cluster && p.rf > 1 {
+			// Bit rot strikes a follower's segment of a partition: the
+			// replica the cluster must repair from its peers, never serve.
+			for _, t := range p.topics {
+				for i := int32(0); i < p.partitions; i++ {
+					tp := t + "-" + strconv.Itoa(int(i))
+					opts.BitRot = append(opts.BitRot, faults.BitRot{Node: "follower:" + tp, File: tp + "/", Offset: -1})
+				}
+			}
+		}
+		sched, sk := faults.Swarm(r, p.brokers, p.duration, opts)
 		p.knobs = append(p.knobs, sk.Lines()...)
 		p.schedule = merge(p.schedule, sched)
 	}

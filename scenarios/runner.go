@@ -27,6 +27,12 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 	p.broker.Bugs = zoo
 	p.knobs = append(p.knobs, bugKnob(zoo)...)
 	w := sim.NewWorld(sim.Config{Seed: opts.Seed, RecordTrace: opts.RecordTrace, MaxEvents: 50_000_000})
+	if p.cluster {
+		// Raft's election jitter reads crypto/rand.Reader: seed it for
+		// this run (process-wide: cluster runs never run in parallel in
+		// one process).
+		defer sim.InstallCryptoRand(opts.Seed)()
+	}
 	res := &Result{Scenario: c.spec.Name, Seed: opts.Seed, Repro: repro, Expected: c.expected, Tolerated: c.tolerated}
 	res.Knobs = append(w.Knobs(), p.knobs...)
 	for _, l := range res.Knobs {
@@ -40,6 +46,10 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 		cfg.NodeID = int32(i + 1)
 		cfg.Listen = name + ":9092"
 		addrs[i] = cfg.Listen
+		if p.cluster {
+			w.AddNode(name, func() host.Node { return clusterBroker(p, i) })
+			continue
+		}
 		w.AddNode(name, func() host.Node { return broker.New(cfg) })
 	}
 	base := p.client
@@ -55,8 +65,21 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 	final := &readerNode{cfg: base, plan: p}
 	w.AddNode(finalReaderName, func() host.Node { return final })
 
-	for _, name := range p.brokers {
-		w.Start(name)
+	var bind *binder
+	if p.cluster {
+		// Topics created with their replication factor, every ISR full:
+		// only then do the workload and the faults start.
+		if err := startCluster(w, p, c.spec.Name); err != nil {
+			return nil, err
+		}
+		p.startAt = w.Elapsed()
+		opts.logf("cluster ready at %v: every partition has a leader and a full ISR", p.startAt)
+		res.Stats = map[string]int64{"cluster_ready_ms": p.startAt.Milliseconds()}
+		bind = newBinder(w, worldView{w: w, brokers: p.brokers}, p.startAt, opts.logf)
+	} else {
+		for _, name := range p.brokers {
+			w.Start(name)
+		}
 	}
 	for i := 0; i < p.producers; i++ {
 		w.Start(producerName(i))
@@ -64,7 +87,12 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 	for i := 0; i < p.consumers; i++ {
 		w.Start(consumerName(i))
 	}
-	if err := faults.Apply(w, p.schedule); err != nil {
+	if bind != nil {
+		err = faults.ApplyWith(w, p.schedule, bind.resolve)
+	} else {
+		err = faults.Apply(w, p.schedule)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("scenario %s: faults: %w", c.spec.Name, err)
 	}
 
@@ -111,6 +139,12 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 		res.Trace = w.TraceLines()
 	}
 	res.Schedule = p.schedule.String()
+	if bind != nil {
+		for _, r := range bind.record {
+			res.Resolved = append(res.Resolved, r.String())
+		}
+		res.Knobs = annotate(res.Knobs, bind.record)
+	}
 	res.Judge()
 	return res, nil
 }
@@ -130,5 +164,5 @@ func (p *plan) healTime() []int64 {
 	if p.schedule.Len() == 0 {
 		return nil
 	}
-	return []int64{int64(p.healAt)}
+	return []int64{int64(p.startAt + p.healAt)}
 }

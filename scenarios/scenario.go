@@ -78,6 +78,10 @@ type Result struct {
 	// Schedule is the run's fault schedule in package faults' text form
 	// (file scenarios), ready to paste into a scenario file.
 	Schedule string `json:"schedule,omitempty"`
+	// Resolved lists what each symbolic fault target of the schedule
+	// resolved to, in firing order ("at 5s crash leader:events-0:
+	// leader:events-0 -> broker-2"; cluster scenarios).
+	Resolved []string `json:"resolved,omitempty"`
 	// Report is the checkers' report (file scenarios), for verdicts.json.
 	Report *checkers.Report `json:"-"`
 	// Files are extra artifacts by file name (porcupine's visualization

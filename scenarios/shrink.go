@@ -180,7 +180,7 @@ func concreteSpec(s Spec, p *plan) *Spec {
 	for _, t := range s.Topics {
 		ct := TopicSpec{Name: t.Name, Partitions: strconv.Itoa(int(p.partitions)), Configs: map[string]string{}}
 		for _, kv := range p.knobs {
-			if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "topic.") {
+			if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "topic.") && k != "topic.replication-factor" {
 				ct.Configs[strings.TrimPrefix(k, "topic.")] = v
 			}
 		}
@@ -205,6 +205,13 @@ func concreteSpec(s Spec, p *plan) *Spec {
 		Rate:       strconv.FormatInt(p.rate, 10),
 		Keys:       p.keys.String(),
 		ValueBytes: s.Workload.ValueBytes,
+	}
+	out.Cluster.Brokers = strconv.Itoa(len(p.brokers))
+	if p.cluster {
+		out.Cluster.Voters = p.voters
+		for i := range out.Topics {
+			out.Topics[i].ReplicationFactor = strconv.Itoa(int(p.rf))
+		}
 	}
 	out.Faults = FaultSpec{Schedule: p.schedule.String()}
 	out.Liveness = LivenessSpec{Duration: p.liveness.String(), Bound: s.Liveness.Bound}

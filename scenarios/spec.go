@@ -26,9 +26,15 @@ type Spec struct {
 
 // ClusterSpec is the cluster under test.
 type ClusterSpec struct {
-	// Brokers is the number of brokers, named broker-1 ... broker-N.
-	// Only 1 is supported until replication lands.
-	Brokers int `yaml:"brokers"`
+	// Brokers is the number of brokers, named broker-1 ... broker-N (1..5;
+	// a knob, e.g. 3..5). 1 is today's standalone broker (its own topic
+	// catalogue, no controller); 2 or more form a replicated cluster with a
+	// controller quorum.
+	Brokers string `yaml:"brokers"`
+	// Voters is how many brokers also run a controller voter (combined
+	// mode, process.roles=broker,controller): broker-1 ... broker-V
+	// (default min(3, brokers); cluster mode only).
+	Voters int `yaml:"voters,omitempty"`
 	// Configs are broker configs by Kafka name (brokerConfigNames).
 	Configs map[string]string `yaml:"configs,omitempty"`
 }
@@ -37,6 +43,9 @@ type ClusterSpec struct {
 type TopicSpec struct {
 	Name       string `yaml:"name"`
 	Partitions string `yaml:"partitions"`
+	// ReplicationFactor is the topic's replication factor (a knob, at most
+	// cluster.brokers; default: default.replication.factor, else 1).
+	ReplicationFactor string `yaml:"replication-factor,omitempty"`
 	// Configs are topic configs by Kafka name (flush.messages, flush.ms,
 	// retention.ms, segment.bytes, ...); values may be knobs.
 	Configs map[string]string `yaml:"configs,omitempty"`
@@ -90,6 +99,9 @@ type FaultSpec struct {
 // safety phase, each after at least MinUptime of traffic since the last
 // restart.
 type CrashGenSpec struct {
+	// Node is a broker, or in a cluster a symbolic target
+	// (leader:TOPIC-P, follower:TOPIC-P, controller, any-broker), bound at
+	// each crash and restarted by its restart.
 	Node  string `yaml:"node"`
 	Count string `yaml:"count"`
 	// Modes the seed picks from (faults crash mode names).
@@ -107,6 +119,9 @@ type SwarmSpec struct {
 	Kinds []string `yaml:"kinds,flow,omitempty"`
 	// AllOn turns every allowed kind on instead of a coin toss each.
 	AllOn bool `yaml:"all-on,omitempty"`
+	// Shapes restricts the partition shapes (isolate, split, one-way,
+	// bridge; empty: all).
+	Shapes []string `yaml:"shapes,flow,omitempty"`
 }
 
 // LivenessSpec is the phase after every fault has healed.

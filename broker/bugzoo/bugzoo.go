@@ -28,6 +28,26 @@ const (
 	// right one, so a read starts one index entry too far and silently
 	// skips the batches in between.
 	IndexOffByOne
+	// HWBeforeISR: the partition leader advances its high watermark to its
+	// own log end offset, ignoring the followers, so acks=all is answered
+	// and consumers read records no other replica has.
+	HWBeforeISR
+	// ISRShrinkWithoutController: the leader drops lagging followers from
+	// its ISR locally, without an AlterPartition the controller approved,
+	// and advances the high watermark without them; the controller still
+	// elects from its own, larger ISR.
+	ISRShrinkWithoutController
+	// FollowerTruncatesToHW: a follower truncates to its high watermark on
+	// becoming follower instead of asking the leader for the end offset
+	// of its epoch (the KIP-101 bug: replicas can diverge).
+	FollowerTruncatesToHW
+	// FencedLeaderAcceptsWrites: a leader whose leadership the metadata
+	// image moved away keeps accepting and acknowledging writes.
+	FencedLeaderAcceptsWrites
+	// UncleanElection: the controller elects the first live replica when
+	// no ISR member is usable, even with unclean.leader.election.enable
+	// off (metadata.Image.Apply).
+	UncleanElection
 
 	numBugs
 )
@@ -37,6 +57,12 @@ var names = [numBugs]string{
 	RecoveryKeepsCorruptTail: "recovery-keeps-corrupt-tail",
 	FetchPastHighWatermark:   "fetch-past-high-watermark",
 	IndexOffByOne:            "index-off-by-one",
+
+	HWBeforeISR:                "hw-before-isr",
+	ISRShrinkWithoutController: "isr-shrink-without-controller",
+	FollowerTruncatesToHW:      "follower-truncates-to-hw",
+	FencedLeaderAcceptsWrites:  "fenced-leader-accepts-writes",
+	UncleanElection:            "unclean-election",
 }
 
 // String is the bug's name.

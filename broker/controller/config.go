@@ -3,6 +3,7 @@ package controller
 import (
 	"errors"
 	"fmt"
+	"github.com/loglab/loglab/broker/bugzoo"
 	"slices"
 	"time"
 )
@@ -44,6 +45,11 @@ type VoterConfig struct {
 	SnapshotBytes int64
 	// RedialBackoff between attempts to reach an unreachable peer (200ms).
 	RedialBackoff time.Duration
+	// Bugs: the bug zoo's switches (test-only; package bugzoo). Only
+	// "unclean-election" matters here; it is set on the voter's Image
+	// (metadata.Image.UncleanElectionBug) and must be the same on every
+	// voter and on every broker's FollowerConfig.
+	Bugs bugzoo.Set
 }
 
 // ErrConfig classifies an invalid VoterConfig or FollowerConfig.

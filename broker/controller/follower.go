@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/broker/metadata"
 	"github.com/loglab/loglab/host"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -34,6 +35,10 @@ type FollowerConfig struct {
 	// OnChange is called after the image changed: a snapshot replaced it
 	// (records nil) or records were applied (in offset order).
 	OnChange func(img *metadata.Image, records []FetchedRecord)
+	// Bugs: the bug zoo's switches (test-only; package bugzoo). Only
+	// "unclean-election" matters here: it must equal the voters' so that
+	// this follower's Image reaches the voters' verdicts.
+	Bugs bugzoo.Set
 }
 
 // Follower is what a broker embeds to take part in the cluster: it
@@ -103,7 +108,7 @@ func NewFollower(h host.Host, cfg FollowerConfig) (*Follower, error) {
 	f := &Follower{
 		h: h, cfg: cfg, log: h.Logger().With("component", "metadata-follower"),
 		incarnation: h.Rand().Uint64() | 1,
-		img:         &metadata.Image{},
+		img:         &metadata.Image{UncleanElectionBug: cfg.Bugs.Has(bugzoo.UncleanElection)}, // bugzoo: test-only deliberate bug
 		inflight:    map[uint32]*call{},
 	}
 	f.target = cfg.Controllers[0]
@@ -251,6 +256,7 @@ func (f *Follower) applyFetch(resp Response) {
 			f.log.Warn("bad metadata snapshot", "err", err)
 			return
 		}
+		img.UncleanElectionBug = f.cfg.Bugs.Has(bugzoo.UncleanElection) // bugzoo: test-only deliberate bug
 		f.img = img
 		if f.cfg.OnChange != nil {
 			f.cfg.OnChange(f.img, nil)

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/broker/metadata"
 	"github.com/loglab/loglab/host"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -179,6 +180,7 @@ func (v *Voter) startRaft(st walState) error {
 	if err != nil {
 		return err
 	}
+	img.UncleanElectionBug = v.cfg.Bugs.Has(bugzoo.UncleanElection) // bugzoo: test-only deliberate bug
 	v.ms, v.img, v.rn = ms, img, rn
 	v.arm()
 	v.schedule()
@@ -252,6 +254,7 @@ func (v *Voter) afterPersist(rd raft.Ready) {
 			v.fail(err)
 			return
 		}
+		img.UncleanElectionBug = v.cfg.Bugs.Has(bugzoo.UncleanElection) // bugzoo: test-only deliberate bug
 		v.img, v.applied, v.conf = img, rd.Snapshot.Metadata.Index, rd.Snapshot.Metadata.ConfState
 	}
 	if len(rd.Entries) > 0 {

@@ -27,6 +27,10 @@ type AppendInfo struct {
 // LogAppendTime if configured (which rewrites the CRC), and writes it. b is
 // patched in place and not retained. The data is durable once
 // RecoveryPoint passes LastOffset (see WhenDurable).
+//
+// The batch's PartitionLeaderEpoch is kept as sent and feeds the
+// leader-epoch cache like a follower's batch (see AppendAsFollower).
+// Replicated partitions use AppendAsLeader.
 func (l *Log) Append(b []byte) (AppendInfo, error) {
 	if err := l.writable(); err != nil {
 		return AppendInfo{}, err
@@ -64,13 +68,20 @@ func (l *Log) Append(b []byte) (AppendInfo, error) {
 	}
 	s := l.active()
 	s.noteBatch(s.size, h, l.cfg.IndexIntervalBytes)
+	l.observeEpoch(h.PartitionLeaderEpoch, leo)
 	return info, l.finishWrite(s, info.RecordCount)
 }
 
 // AppendAsLeader stamps the batch with the leader's epoch (outside the
 // CRC, so no re-checksum), as Kafka's leader does, then appends it like
-// Append.
+// Append: an epoch newer than the cache's latest gets the entry
+// (leaderEpoch, FirstOffset) (normally AssignEpoch made it already). An
+// epoch older than the cache's latest is a stale leader: ErrEpochInvariant,
+// nothing written.
 func (l *Log) AppendAsLeader(b []byte, leaderEpoch int32) (AppendInfo, error) {
+	if err := l.checkLeaderEpoch(leaderEpoch); err != nil {
+		return AppendInfo{}, err
+	}
 	if len(b) >= batch.HeaderBytes {
 		batch.SetPartitionLeaderEpoch(b, leaderEpoch)
 	}
@@ -81,6 +92,11 @@ func (l *Log) AppendAsLeader(b []byte, leaderEpoch int32) (AppendInfo, error) {
 // whole v2 batches) keeping their offsets: the first must start at
 // LogEndOffset and each must continue the previous one. Batches are
 // validated (CRC, magic) but not size-limited. b is not modified or retained.
+// Each batch's PartitionLeaderEpoch updates the leader-epoch cache as
+// Kafka's assign does: an epoch other than the latest (>= 0) removes the
+// entries with an epoch >= it or starting at or after the batch (normally
+// only a data-less entry assigned at becoming leader; more means the
+// leader's history is not monotonic, logged) and adds (epoch, baseOffset).
 func (l *Log) AppendAsFollower(b []byte) (AppendInfo, error) {
 	if err := l.writable(); err != nil {
 		return AppendInfo{}, err
@@ -109,7 +125,9 @@ func (l *Log) AppendAsFollower(b []byte) (AppendInfo, error) {
 	pos := s.size
 	it = batch.Iterate(b)
 	for it.Next() {
-		s.noteBatch(pos+int64(it.Offset()), it.Header(), l.cfg.IndexIntervalBytes)
+		h := it.Header()
+		s.noteBatch(pos+int64(it.Offset()), h, l.cfg.IndexIntervalBytes)
+		l.observeEpoch(h.PartitionLeaderEpoch, h.BaseOffset)
 	}
 	return info, l.finishWrite(s, info.RecordCount)
 }

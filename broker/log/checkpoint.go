@@ -78,7 +78,8 @@ func (l *Log) readCheckpoint(names []string) (rp, lso int64) {
 }
 
 // scheduleCheckpoint arms the checkpoint timer if the recovery point moved
-// past the durable checkpoint.
+// past the durable checkpoint (which the leader-epoch file may hold back:
+// see epochSafeRP).
 func (l *Log) scheduleCheckpoint() {
 	if l.ckpt.timer != nil || l.recoveryPoint <= l.ckpt.rp || l.closing {
 		return
@@ -113,7 +114,7 @@ func (l *Log) writeCheckpoint(done func(error)) {
 	if done != nil {
 		l.ckpt.waiters = append(l.ckpt.waiters, done)
 	}
-	rp, lso := l.recoveryPoint, l.logStartOffset
+	rp, lso := l.epochSafeRP(l.recoveryPoint), l.logStartOffset
 	l.ckpt.claimRP = max(l.ckpt.claimRP, rp)
 	d := l.h.Disk()
 	tmp, final := l.dir+"/"+checkpointTmp, l.dir+"/"+checkpointName
@@ -127,6 +128,7 @@ func (l *Log) writeCheckpoint(done func(error)) {
 			return
 		}
 		l.ckpt.rp, l.ckpt.claimRP = rp, rp
+		l.epochs.durableLSO = max(l.epochs.durableLSO, lso)
 		ws := l.ckpt.waiters
 		l.ckpt.waiters = nil
 		if l.ckpt.again {

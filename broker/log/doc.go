@@ -1,7 +1,7 @@
 // Package log is one partition's log: a directory of segments holding Kafka
 // v2 record batches, with sparse offset and time indexes, a recovery-point
-// checkpoint, a flush policy with group commit, retention and crash
-// recovery.
+// checkpoint, a leader-epoch cache, a flush policy with group commit,
+// retention and crash recovery.
 //
 // Ownership and imports: this package owns a partition directory's files
 // and their format. It imports host, broker/batch and the standard library;
@@ -21,6 +21,8 @@
 //	  ...
 //	  log.checkpoint                  recovery point + log start offset
 //	  log.checkpoint.tmp              a checkpoint being written (removed on open)
+//	  leader-epoch-checkpoint         leader-epoch cache
+//	  leader-epoch-checkpoint.tmp     one being written (removed on open)
 //
 //	segment (.log)
 //	+-----------------+-----------------+-- ... --+-----------------+
@@ -54,6 +56,47 @@
 //	+-------+---------------------+----------------------+-----------+
 //	crc32c (Castagnoli) of the first 20 bytes. Written to log.checkpoint.tmp,
 //	synced, renamed over log.checkpoint, then the directory is synced.
+//
+//	leader-epoch checkpoint (leader-epoch-checkpoint), Kafka's text format,
+//	ASCII, every line ending in "\n", canonical decimals:
+//	  0                         version
+//	  N                         number of entries
+//	  <epoch> <startOffset>     N lines, both strictly increasing, >= 0
+//	Written like log.checkpoint (tmp, sync, rename, directory sync) whenever
+//	the entries change, one write at a time. Anything else in the file
+//	counts as corrupt.
+//
+// # Leader-epoch cache (Kafka's LeaderEpochFileCache, KIP-101, KIP-279)
+//
+// Entries (Epoch, StartOffset): leader epoch Epoch's batches start at
+// StartOffset. Invariants:
+//
+//   - epochs strictly increase, StartOffsets strictly increase;
+//   - every StartOffset < LogEndOffset, except possibly the latest entry's,
+//     which may equal it (assigned by AssignEpoch on becoming leader,
+//     before the epoch has data);
+//   - the entries agree with the PartitionLeaderEpoch of the batches: they
+//     are Kafka's assign applied to the batches in offset order (a batch of
+//     another epoch than the latest removes the entries with an epoch >= its
+//     own or starting at or after it, then adds (epoch, baseOffset);
+//     epochs < 0 are ignored). With epochs increasing along the log, as a
+//     correct leader writes them, that is one entry at the first batch of
+//     each epoch. AppendAsLeader refuses an epoch older than the latest
+//     (ErrEpochInvariant); AssignEpoch refuses one older than an epoch with
+//     data;
+//   - TruncateTo drops entries starting at or after the new end
+//     (truncateFromEnd). As LogStartOffset advances, the entries are seen
+//     through Kafka's truncateFromStart: those below it go except the last,
+//     whose StartOffset reads as LogStartOffset. The file stores entries
+//     unraised (its first may start below the log start offset) and keeps
+//     the hidden ones until the new log start offset is durable.
+//
+// Crash consistency: the recovery-point checkpoint never claims an offset
+// at or past one where the leader-epoch file may still disagree with the
+// log (an entry added or dropped whose write has not completed), so
+// recovery rescans every batch the file may be wrong about. A truncation
+// below the checkpointed recovery point writes the file only after the
+// truncation is applied.
 //
 // # Durability invariants
 //
@@ -110,6 +153,13 @@
 //  4. Indexes of scanned segments are rebuilt. A first sync round is started
 //     at once (it syncs every scanned segment and the directories), after
 //     which RecoveryPoint is the log end offset.
+//  5. The leader-epoch cache: entries of leader-epoch-checkpoint starting
+//     below the first scanned segment's base offset (and below the log end)
+//     are kept; the scanned batches are applied to them as appends would
+//     (the result is what the log held before the crash). A missing or
+//     corrupt file rebuilds the cache from the headers of every segment
+//     (logged). If the result differs from the file, the file is rewritten
+//     at once.
 //
 // Reads verify every batch's CRC, so bit rot anywhere is reported as
 // ErrCorruption and never served. Open never panics on any file content

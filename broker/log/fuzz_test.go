@@ -93,7 +93,25 @@ func FuzzRecovery(f *testing.F) {
 		if next != l.LogEndOffset() {
 			t.Fatalf("batches end at %d, log end %d", next, l.LogEndOffset())
 		}
-		if _, err := l.Append(mkBatch(1, 1, 1, 1)); err != nil {
+		// The leader-epoch cache agrees with the batches when they can
+		// be agreed with: monotonic epochs, none hidden below the start.
+		monotonic := true
+		for i := 1; i < len(got); i++ {
+			a, _ := batch.ParseHeader(got[i-1])
+			b, _ := batch.ParseHeader(got[i])
+			monotonic = monotonic && (b.PartitionLeaderEpoch < 0 || a.PartitionLeaderEpoch <= b.PartitionLeaderEpoch)
+		}
+		if err := checkEpochsAgree(l); err != nil && monotonic && l.LogStartOffset() == l.segs[0].base {
+			t.Fatal(err)
+		}
+		for i, e := range l.EpochEntries() {
+			if e.StartOffset < l.LogStartOffset() || e.StartOffset > l.LogEndOffset() || (i > 0 && e.StartOffset <= l.EpochEntries()[i-1].StartOffset) {
+				t.Fatalf("entries %v in log [%d, %d]", l.EpochEntries(), l.LogStartOffset(), l.LogEndOffset())
+			}
+		}
+		b1 := mkBatch(1, 1, 1, 1)
+		batch.SetPartitionLeaderEpoch(b1, -1)
+		if _, err := l.Append(b1); err != nil {
 			t.Fatal(err)
 		}
 		closeLog(t, simDriver{w}, l)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"slices"
 
@@ -23,8 +24,9 @@ type Log struct {
 	logStartOffset int64
 	recoveryPoint  int64
 
-	flush flusher
-	ckpt  checkpointer
+	flush  flusher
+	ckpt   checkpointer
+	epochs epochCache
 
 	failed  error // wraps ErrLogFailed once a write or sync failed
 	closing bool
@@ -49,12 +51,14 @@ type Log struct {
 func Open(h host.Host, dir string, cfg Config) (*Log, error) {
 	l := &Log{h: h, dir: dir, cfg: cfg.withDefaults()}
 	l.ckpt.rp, l.ckpt.claimRP = -1, -1
+	l.epochs.dirtyFrom, l.epochs.flightFrom = math.MaxInt64, math.MaxInt64
 	if err := l.recover(); err != nil {
 		l.closeFiles(l.segs)
 		return nil, err
 	}
 	l.parentDirty, l.dirDirty = true, true
 	l.startRound()
+	l.writeEpochs() // if recovery changed the leader-epoch cache
 	return l, nil
 }
 
@@ -128,7 +132,8 @@ func (l *Log) fail(err error) error {
 	}
 	cbs := l.ckpt.waiters
 	cbs = append(cbs, l.ckpt.next...)
-	l.ckpt.waiters, l.ckpt.next = nil, nil
+	cbs = append(cbs, l.epochs.waiters...)
+	l.ckpt.waiters, l.ckpt.next, l.epochs.waiters = nil, nil, nil
 	for _, cb := range cbs {
 		l.later(cb, l.failed)
 	}

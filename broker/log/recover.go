@@ -23,12 +23,14 @@ func (l *Log) recover() error {
 	}
 	rp, lso := l.readCheckpoint(names)
 	l.ckpt.rp, l.ckpt.claimRP = rp, rp
+	fileEpochs, epochsOK := l.readEpochCheckpoint(names)
+	var scanned epochRebuilder
 
 	var bases []int64
 	indexes := map[int64]int{} // base -> bit 1 .index, bit 2 .timeindex
 	for _, n := range names {
 		switch {
-		case n == checkpointTmp:
+		case n == checkpointTmp || n == epochCheckpointTmp:
 			if err := d.Remove(l.dir + "/" + n); err != nil && !errors.Is(err, host.ErrNotExist) {
 				return fmt.Errorf("log: remove %s: %w", n, err)
 			}
@@ -71,7 +73,7 @@ func (l *Log) recover() error {
 		}
 		l.logStartOffset = lso
 		l.recoveryPoint = lso
-		return nil
+		return l.recoverEpochs(fileEpochs, epochsOK, lso, &scanned)
 	}
 
 	// Segments before the last one starting below the recovery point are
@@ -112,7 +114,7 @@ func (l *Log) recover() error {
 			s.next = expected // the log ends where the previous segment did
 			res = scanResult{bad: fmt.Errorf("segment base %d does not continue the log at %d", s.base, expected)}
 		} else {
-			res, l.scratch = s.scan(size, l.cfg.IndexIntervalBytes, l.scratch)
+			res, l.scratch = s.scan(size, l.cfg.IndexIntervalBytes, l.scratch, &scanned)
 		}
 		if res.read != nil {
 			return fmt.Errorf("log: read segment %d: %w", s.base, res.read)
@@ -172,7 +174,7 @@ func (l *Log) recover() error {
 	}
 	l.logStartOffset = min(max(lso, l.segs[0].base), leo)
 	l.recoveryPoint = max(min(rp, leo), l.segs[0].base)
-	return nil
+	return l.recoverEpochs(fileEpochs, epochsOK, bases[first], &scanned)
 }
 
 // loadTrusted loads a trusted segment's indexes, rebuilding them by a scan
@@ -218,7 +220,7 @@ func (l *Log) loadTrusted(s *segment, nextBase int64, haveBoth bool) error {
 	}
 	l.h.Logger().Warn("log recovery rebuilds an index", "dir", l.dir, "segment", s.base, "reason", bad.Error())
 	var res scanResult
-	res, l.scratch = s.scan(size, l.cfg.IndexIntervalBytes, l.scratch)
+	res, l.scratch = s.scan(size, l.cfg.IndexIntervalBytes, l.scratch, nil)
 	if res.read != nil {
 		return fmt.Errorf("log: read segment %d: %w", s.base, res.read)
 	}

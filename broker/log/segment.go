@@ -211,8 +211,9 @@ type scanResult struct {
 
 // scan reads the segment's batches from position 0, CRC-verified and with
 // contiguous offsets starting at s.base, and rebuilds the in-memory indexes.
+// Every batch kept is shown to epochs (if not nil), in order.
 // buf is a reusable scratch buffer; the grown one is returned.
-func (s *segment) scan(fileSize, interval int64, buf []byte) (scanResult, []byte) {
+func (s *segment) scan(fileSize, interval int64, buf []byte, epochs *epochRebuilder) (scanResult, []byte) {
 	const chunk = 1 << 20
 	s.resetIndexes()
 	pos := int64(0)
@@ -235,6 +236,9 @@ func (s *segment) scan(fileSize, interval int64, buf []byte) (scanResult, []byte
 				return scanResult{end: pos + int64(it.Offset()), bad: fmt.Errorf("offset %d too far from segment base", h.LastOffset())}, buf
 			}
 			s.noteBatch(pos+int64(it.Offset()), h, interval)
+			if epochs != nil {
+				epochs.observe(h)
+			}
 		}
 		if it.Err() != nil {
 			return scanResult{end: pos + int64(it.Offset()), bad: it.Err()}, buf
@@ -265,6 +269,9 @@ func (s *segment) scan(fileSize, interval int64, buf []byte) (scanResult, []byte
 			return scanResult{end: pos, bad: fmt.Errorf("batch at %d has base offset %d, want %d", pos, h.BaseOffset, s.next)}, buf
 		}
 		s.noteBatch(pos, h, interval)
+		if epochs != nil {
+			epochs.observe(h)
+		}
 		pos += int64(h.Size())
 	}
 	return scanResult{end: pos}, buf

@@ -10,7 +10,8 @@ import (
 // TruncateTo removes every batch that holds an offset at or above offset
 // (a batch is never split: if offset falls inside one, LogEndOffset becomes
 // that batch's base offset). offset >= LogEndOffset does nothing; offset
-// below LogStartOffset is ErrOffsetOutOfRange. The effect on reads and
+// below LogStartOffset is ErrOffsetOutOfRange. Leader-epoch entries
+// starting at or after the new end go (Kafka's truncateFromEnd). The effect on reads and
 // LogEndOffset is immediate. WhenDurable waiters above the new end get
 // ErrTruncated. If the truncation goes below the checkpointed recovery
 // point, the lowered checkpoint is made durable before any file changes and
@@ -87,9 +88,16 @@ func (l *Log) TruncateTo(offset int64) error {
 		if err := apply(); err != nil {
 			return l.fail(err)
 		}
+		// Recovery rescans from below newEnd: the leader-epoch file may
+		// be written before the truncation is durable.
+		l.truncateEpochs(newEnd)
 		return nil
 	}
+	// The leader-epoch file may forget the epochs above newEnd only once
+	// a crash can no longer bring their batches back: writeEpochs waits
+	// while truncPending.
 	l.truncPending = true
+	l.truncateEpochs(newEnd)
 	l.writeCheckpoint(func(err error) {
 		if err == nil && l.failed == nil {
 			if err := apply(); err != nil {
@@ -97,6 +105,7 @@ func (l *Log) TruncateTo(offset int64) error {
 			}
 		}
 		l.truncPending = false
+		l.writeEpochs()
 		ats := l.afterTruncation
 		l.afterTruncation = nil
 		for _, f := range ats {
@@ -209,11 +218,17 @@ func (l *Log) Close(done func(error)) {
 			finish(err)
 			return
 		}
-		l.writeCheckpoint(func(err error) {
-			if err == nil {
-				err = l.failed
+		l.whenEpochsDurable(func(err error) {
+			if err != nil {
+				finish(err)
+				return
 			}
-			finish(err)
+			l.writeCheckpoint(func(err error) {
+				if err == nil {
+					err = l.failed
+				}
+				finish(err)
+			})
 		})
 	})
 }

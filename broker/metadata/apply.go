@@ -164,7 +164,7 @@ func (img *Image) electLeader(t *Topic, p *Partition) int32 {
 			return r
 		}
 	}
-	if t.UncleanLeaderElection() {
+	if t.UncleanLeaderElection() || img.UncleanElectionBug { // bugzoo: test-only deliberate bug
 		return img.firstUsableReplica(p)
 	}
 	return NoLeader
@@ -323,6 +323,9 @@ func (img *Image) alterPartition(ap *AlterPartition) Result {
 	if ap.PartitionEpoch != p.PartitionEpoch {
 		return Result{Err: kerr.InvalidUpdateVersion}
 	}
+	if ap.StepDown {
+		return img.stepDown(p, ap)
+	}
 	if !slices.Contains(ap.ISR, p.Leader) {
 		return Result{Err: kerr.InvalidRequest}
 	}
@@ -345,6 +348,37 @@ func (img *Image) alterPartition(ap *AlterPartition) Result {
 		p.ISR = isr
 		p.PartitionEpoch++
 	}
+	cp := *p
+	cp.Replicas, cp.ISR = slices.Clone(p.Replicas), slices.Clone(p.ISR)
+	return Result{Partition: &cp}
+}
+
+// stepDown removes the leader from the ISR and elects the first usable
+// remaining member (AlterPartition.StepDown).
+func (img *Image) stepDown(p *Partition, ap *AlterPartition) Result {
+	want := slices.DeleteFunc(slices.Clone(p.ISR), func(r int32) bool { return r == p.Leader })
+	var isr []int32
+	for _, r := range p.Replicas {
+		if slices.Contains(ap.ISR, r) {
+			isr = append(isr, r)
+		}
+	}
+	if len(want) == 0 || !slices.Equal(isr, want) || len(isr) != len(ap.ISR) {
+		return Result{Err: kerr.InvalidRequest}
+	}
+	l := NoLeader
+	for _, r := range isr {
+		if img.Usable(r) {
+			l = r
+			break
+		}
+	}
+	if l == NoLeader {
+		return Result{Err: kerr.IneligibleReplica}
+	}
+	p.ISR = isr
+	img.setLeader(p, l)
+	p.PartitionEpoch++
 	cp := *p
 	cp.Replicas, cp.ISR = slices.Clone(p.Replicas), slices.Clone(p.ISR)
 	return Result{Partition: &cp}

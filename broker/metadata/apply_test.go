@@ -168,6 +168,31 @@ func TestAlterPartitionChecksEpochs(t *testing.T) {
 	}
 }
 
+func TestAlterPartitionStepDown(t *testing.T) {
+	c, epochs := newCluster(t, 3)
+	c.mustOK(Record{Type: TypeCreateTopic, CreateTopic: &CreateTopic{Name: "t", Assignments: [][]int32{{1, 2, 3}}}})
+	p := *c.img.Partition("t", 0)
+	base := AlterPartition{Topic: "t", BrokerID: 1, BrokerEpoch: epochs[0], LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch, StepDown: true}
+	for _, bad := range [][]int32{{2}, {1, 2, 3}, {2, 3, 3}, nil} {
+		a := base
+		a.ISR = bad
+		if res := c.apply(Record{Type: TypeAlterPartition, AlterPartition: &a}); !errors.Is(res.Err, kerr.InvalidRequest) {
+			t.Errorf("step down to %v: %v", bad, res.Err)
+		}
+	}
+	c.mustOK(Record{Type: TypeFenceBroker, FenceBroker: &BrokerEpochRef{BrokerID: 2, BrokerEpoch: epochs[1]}})
+	pp := *c.img.Partition("t", 0)
+	a := base
+	a.PartitionEpoch, a.ISR = pp.PartitionEpoch, []int32{3}
+	res := c.mustOK(Record{Type: TypeAlterPartition, AlterPartition: &a})
+	if res.Partition.Leader != 3 || !slices.Equal(res.Partition.ISR, []int32{3}) || res.Partition.LeaderEpoch != pp.LeaderEpoch+1 {
+		t.Fatalf("step down: %+v", res.Partition)
+	}
+	if err := c.img.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestPreferredElectionAfterRecovery(t *testing.T) {
 	c, epochs := newCluster(t, 2)
 	c.mustOK(Record{Type: TypeCreateTopic, CreateTopic: &CreateTopic{Name: "t", Assignments: [][]int32{{1, 2}}}})

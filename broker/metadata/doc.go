@@ -41,10 +41,15 @@
 //     or a member of the ISR that is not fenced.
 //   - LeaderEpoch grows by one on every leader change and PartitionEpoch by
 //     one on every leader or ISR change; neither ever decreases.
-//   - Leaders are elected from the ISR only. With the topic config
+//   - Leaders are elected from the ISR only (also when a leader steps down
+//     with AlterPartition.StepDown, its replica being unusable). With the topic config
 //     unclean.leader.election.enable=true, when no ISR member is usable, any
 //     unfenced replica may be elected and the ISR becomes just that replica
 //     (the data loss Kafka documents for that setting).
+//   - Image.UncleanElectionBug (bug zoo "unclean-election", test-only) is
+//     configuration, not state: never encoded, set identically by every
+//     voter and follower from its config; with it, Apply elects the first
+//     usable replica whenever no ISR member is usable.
 //   - The last member of an ISR is never removed by fencing: the partition
 //     goes offline (Leader -1) and comes back when that broker is unfenced,
 //     as in Kafka.

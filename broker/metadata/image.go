@@ -72,6 +72,16 @@ type Image struct {
 	Offset  int64    `json:"offset"`
 	Brokers []Broker `json:"brokers"` // sorted by ID
 	Topics  []Topic  `json:"topics"`  // sorted by Name
+
+	// UncleanElectionBug switches on the bug zoo's "unclean-election"
+	// (test-only; package bugzoo): with no usable ISR member, Apply elects
+	// the first usable replica whatever the topic config says. It is
+	// configuration, not state: it is never encoded (snapshots and records
+	// do not carry it), and whoever builds or decodes an Image sets it from
+	// its own config (controller.VoterConfig.Bugs, FollowerConfig.Bugs),
+	// identically on every voter and broker of a run, so every replica of
+	// the metadata log still reaches the same verdicts.
+	UncleanElectionBug bool `json:"-"`
 }
 
 // Broker returns the registered broker id, or nil.
@@ -121,7 +131,7 @@ func (img *Image) UnfencedBrokers() []int32 {
 
 // Clone returns a deep copy.
 func (img *Image) Clone() *Image {
-	c := &Image{Offset: img.Offset, Brokers: slices.Clone(img.Brokers)}
+	c := &Image{Offset: img.Offset, Brokers: slices.Clone(img.Brokers), UncleanElectionBug: img.UncleanElectionBug}
 	if img.Topics != nil {
 		c.Topics = make([]Topic, len(img.Topics))
 	}

@@ -107,6 +107,11 @@ type DeleteTopic struct {
 // AlterPartition is a partition leader's ISR change (Kafka's
 // AlterPartition): accepted only from the current leader at its current
 // broker epoch, leader epoch and partition epoch.
+//
+// StepDown (a loglab addition) is a leader giving up the partition because
+// its own replica is unusable (a corrupt batch in its log): ISR is then the
+// current ISR without the leader, and a usable member of it is elected in
+// replica order (no member usable: INELIGIBLE_REPLICA, nothing changes).
 type AlterPartition struct {
 	Topic          string  `json:"topic"`
 	Partition      int32   `json:"partition"`
@@ -115,6 +120,7 @@ type AlterPartition struct {
 	LeaderEpoch    int32   `json:"leaderEpoch"`
 	PartitionEpoch int32   `json:"partitionEpoch"`
 	ISR            []int32 `json:"isr"`
+	StepDown       bool    `json:"stepDown,omitempty"`
 }
 
 // ElectionType is Kafka's ElectLeaders election type.

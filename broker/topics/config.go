@@ -44,7 +44,16 @@ type Config struct {
 	TimestampType   TimestampType
 	// CleanupPolicy is cleanup.policy; only "delete" is implemented.
 	CleanupPolicy string
+	// MinInsyncReplicas is min.insync.replicas: an acks=all produce needs
+	// at least this many replicas in the ISR (values below 1 read as 1).
+	MinInsyncReplicas int64
+	// UncleanLeaderElectionEnable is unclean.leader.election.enable; the
+	// controller reads it from the metadata image's topic configs.
+	UncleanLeaderElectionEnable bool
 }
+
+// MinISR is min.insync.replicas, at least 1.
+func (c Config) MinISR() int { return int(max(c.MinInsyncReplicas, 1)) }
 
 // DefaultConfig is Kafka's default for every topic config (the broker's
 // log.* settings out of the box). Kafka's flush defaults are "never": the
@@ -60,6 +69,8 @@ func DefaultConfig() Config {
 		MaxMessageBytes: 1048588,
 		TimestampType:   CreateTime,
 		CleanupPolicy:   "delete",
+
+		MinInsyncReplicas: 1,
 	}
 }
 
@@ -74,10 +85,11 @@ func (c Config) SyncsEveryAppend() bool { return c.FlushMessages <= 1 }
 type EntryType int8
 
 const (
-	TypeString EntryType = 2
-	TypeInt    EntryType = 3
-	TypeLong   EntryType = 5
-	TypeList   EntryType = 7
+	TypeBoolean EntryType = 1
+	TypeString  EntryType = 2
+	TypeInt     EntryType = 3
+	TypeLong    EntryType = 5
+	TypeList    EntryType = 7
 )
 
 // spec describes one topic config: its Kafka name, the broker-level name
@@ -136,12 +148,25 @@ var specs = []spec{
 			return nil
 		},
 	},
+	longSpec("min.insync.replicas", "min.insync.replicas", TypeInt, 1, math.MaxInt32, func(c *Config) *int64 { return &c.MinInsyncReplicas }),
 	longSpec("retention.bytes", "log.retention.bytes", TypeLong, -1, math.MaxInt64, func(c *Config) *int64 { return &c.RetentionBytes }),
 	longSpec("retention.ms", "log.retention.ms", TypeLong, -1, math.MaxInt64, func(c *Config) *int64 { return &c.RetentionMs }),
 	// Kafka's floor for segment.bytes is 1 MiB; loglab allows 1 KiB so
 	// that tests and simulations can roll segments with little data.
 	longSpec("segment.bytes", "log.segment.bytes", TypeInt, 1024, math.MaxInt32, func(c *Config) *int64 { return &c.SegmentBytes }),
 	longSpec("segment.ms", "log.roll.ms", TypeLong, 1, math.MaxInt64, func(c *Config) *int64 { return &c.SegmentMs }),
+	{
+		name: "unclean.leader.election.enable", brokerName: "unclean.leader.election.enable", typ: TypeBoolean,
+		get: func(c *Config) string { return strconv.FormatBool(c.UncleanLeaderElectionEnable) },
+		set: func(c *Config, v string) error {
+			switch v {
+			case "true", "false":
+				c.UncleanLeaderElectionEnable = v == "true"
+				return nil
+			}
+			return fmt.Errorf("%w: unclean.leader.election.enable=%q, want true or false", ErrInvalidConfig, v)
+		},
+	},
 }
 
 func findSpec(name string) (spec, bool) {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/loglab/loglab/broker"
+	"github.com/loglab/loglab/broker/controller"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/host/realhost"
 )
@@ -34,6 +35,11 @@ func newBrokerCmd() *cobra.Command {
 		autoCreate    bool
 		numPartitions int32
 		logLevel      string
+		controllers   string
+		ctrlListen    string
+		voters        string
+		rack          string
+		rf            int16
 	)
 	cmd := &cobra.Command{
 		Use:   "broker",
@@ -43,9 +49,21 @@ partition logs under --data-dir. When it is ready to serve it prints one line
 on stdout, "loglab broker: node N listening on HOST:PORT" (with --listen
 127.0.0.1:0 that is the port the system chose). SIGINT or SIGTERM stops it
 cleanly: logs are flushed and closed before the process exits. Logs go to
-stderr.`,
+stderr.
+
+Without quorum flags it is a standalone single broker. With --controllers
+(or --voters) it joins a cluster: it registers with the controller quorum and
+takes topics, leaders and ISRs from its metadata log. --voters lists the whole
+quorum as id@host:port; --controller-listen also runs this node's voter there
+(combined mode; its id is --node-id and its address must be the one --voters
+gives it). --controllers defaults to the voters' addresses.`,
 		Example: "  loglab broker --node-id 1 --listen 127.0.0.1:9092 --data-dir /var/lib/loglab\n" +
-			"  loglab broker --listen 127.0.0.1:0 --data-dir ./data --auto-create-topics=false --log-level debug",
+			"  loglab broker --listen 127.0.0.1:0 --data-dir ./data --auto-create-topics=false --log-level debug\n" +
+			"  loglab broker --node-id 1 --listen 10.0.0.1:9092 --data-dir /var/lib/loglab \\\n" +
+			"      --controller-listen 10.0.0.1:9093 --voters 1@10.0.0.1:9093,2@10.0.0.2:9093,3@10.0.0.3:9093 \\\n" +
+			"      --default-replication-factor 3\n" +
+			"  loglab broker --node-id 4 --listen 10.0.0.4:9092 --data-dir /var/lib/loglab \\\n" +
+			"      --controllers 10.0.0.1:9093,10.0.0.2:9093,10.0.0.3:9093",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			level, err := parseLogLevel(logLevel)
@@ -69,18 +87,29 @@ stderr.`,
 			if numPartitions < 1 {
 				return fmt.Errorf("--num-partitions must be at least 1, got %d", numPartitions)
 			}
+			q, err := parseQuorumFlags(nodeID, controllers, ctrlListen, voters)
+			if err != nil {
+				return err
+			}
+			if rf < 1 {
+				return fmt.Errorf("--default-replication-factor must be at least 1, got %d", rf)
+			}
 			if err := checkDataDir(dataDir); err != nil {
 				return err
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			name := "broker-" + strconv.Itoa(int(nodeID))
 			b := broker.New(broker.Config{
-				NodeID:                  nodeID,
-				Listen:                  listen,
-				AdvertisedAddr:          advertised,
-				MaxFrameBytes:           maxFrameBytes,
-				AutoCreateTopicsDisable: !autoCreate,
-				NumPartitions:           numPartitions,
+				NodeID:                   nodeID,
+				Listen:                   listen,
+				AdvertisedAddr:           advertised,
+				MaxFrameBytes:            maxFrameBytes,
+				AutoCreateTopicsDisable:  !autoCreate,
+				NumPartitions:            numPartitions,
+				Controllers:              q.controllers,
+				Voter:                    q.voter,
+				Rack:                     rack,
+				DefaultReplicationFactor: rf,
 			})
 			rt, err := realhost.Run(b, realhost.Config{Name: name, DataDir: dataDir, Logger: logger.With("node", name)})
 			if err != nil {
@@ -99,6 +128,9 @@ stderr.`,
 				return fmt.Errorf("broker did not start: %w", startErr)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "loglab broker: node %d listening on %s\n", nodeID, addr)
+			if q.voter != nil {
+				logger.Info("controller voter running (combined mode)", "controller_listen", ctrlListen, "voters", voters)
+			}
 
 			sigs := make(chan os.Signal, 1)
 			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -125,7 +157,81 @@ stderr.`,
 	f.BoolVar(&autoCreate, "auto-create-topics", true, "create unknown topics on Metadata requests that allow it (auto.create.topics.enable)")
 	f.Int32Var(&numPartitions, "num-partitions", 1, "partitions of auto-created topics (num.partitions)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&controllers, "controllers", "", "controller quorum addresses host:port,... (cluster mode; default: the --voters addresses)")
+	f.StringVar(&ctrlListen, "controller-listen", "", "also run a controller voter on host:port (combined mode; needs --voters)")
+	f.StringVar(&voters, "voters", "", "the whole controller quorum, id@host:port,... (controller.quorum.voters)")
+	f.StringVar(&rack, "rack", "", "broker.rack (cluster mode)")
+	f.Int16Var(&rf, "default-replication-factor", 1, "default.replication.factor for auto-created topics and CreateTopics with -1")
 	return cmd
+}
+
+// quorum is what the quorum flags configure.
+type quorum struct {
+	controllers []string
+	voter       *controller.VoterConfig
+}
+
+// parseQuorumFlags checks --controllers, --controller-listen and --voters
+// together; all empty is standalone mode.
+func parseQuorumFlags(nodeID int32, controllers, ctrlListen, voters string) (quorum, error) {
+	var q quorum
+	var peers []controller.Peer
+	if voters != "" {
+		seen := map[uint64]bool{}
+		for _, v := range strings.Split(voters, ",") {
+			id, addr, ok := strings.Cut(strings.TrimSpace(v), "@")
+			n, err := strconv.ParseUint(id, 10, 31)
+			if !ok || err != nil || n < 1 {
+				return q, fmt.Errorf("--voters %q: want id@host:port,... with ids >= 1", voters)
+			}
+			if err := checkHostPort("--voters", addr); err != nil {
+				return q, err
+			}
+			if seen[n] {
+				return q, fmt.Errorf("--voters %q: id %d twice", voters, n)
+			}
+			seen[n] = true
+			peers = append(peers, controller.Peer{ID: n, Addr: addr})
+		}
+	}
+	if controllers != "" {
+		for _, c := range strings.Split(controllers, ",") {
+			c = strings.TrimSpace(c)
+			if err := checkHostPort("--controllers", c); err != nil {
+				return q, err
+			}
+			q.controllers = append(q.controllers, c)
+		}
+	} else {
+		for _, p := range peers {
+			q.controllers = append(q.controllers, p.Addr)
+		}
+	}
+	if ctrlListen != "" {
+		if err := checkHostPort("--controller-listen", ctrlListen); err != nil {
+			return q, err
+		}
+		if len(peers) == 0 {
+			return q, errors.New("--controller-listen needs --voters (the whole quorum, id@host:port,...)")
+		}
+		var mine *controller.Peer
+		for i := range peers {
+			if peers[i].ID == uint64(max(nodeID, 0)) {
+				mine = &peers[i]
+			}
+		}
+		if mine == nil || nodeID < 1 {
+			return q, fmt.Errorf("--controller-listen: --node-id %d is not among --voters %q", nodeID, voters)
+		}
+		if mine.Addr != ctrlListen {
+			return q, fmt.Errorf("--controller-listen %s: --voters gives voter %d the address %s", ctrlListen, nodeID, mine.Addr)
+		}
+		q.voter = &controller.VoterConfig{ID: uint64(nodeID), Voters: peers}
+	}
+	if len(q.controllers) > 0 && nodeID < 1 {
+		return q, fmt.Errorf("--node-id must be at least 1 in cluster mode, got %d", nodeID)
+	}
+	return q, nil
 }
 
 func stopRuntime(rt *realhost.Runtime) error {

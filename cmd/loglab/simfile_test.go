@@ -81,7 +81,7 @@ func TestScenarioFileBadInput(t *testing.T) {
 	os.WriteFile(bad, []byte("name: x\ndescription: d\ncluster:\n  brokers: 1\n  brokerz: 2\n"), 0o644)
 	_, stderr, code := runCLI(t, "sim", "run", "--scenario-file", bad)
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
-	if code == 0 || len(lines) != 1 || !strings.Contains(lines[0], bad+`:5: field "cluster.brokerz": unknown field (valid: brokers, configs)`) {
+	if code == 0 || len(lines) != 1 || !strings.Contains(lines[0], bad+`:5: field "cluster.brokerz": unknown field (valid: brokers, configs`) {
 		t.Fatalf("exit %d: %q", code, stderr)
 	}
 }

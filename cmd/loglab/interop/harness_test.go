@@ -49,12 +49,38 @@ func need(t *testing.T, format string, args ...any) {
 	t.Skip(msg)
 }
 
-// brokerProc is one `loglab broker` process.
+// brokerProc is one `loglab broker` process, or one `loglab cluster`
+// process running several brokers.
 type brokerProc struct {
+	// Addr is the (first) broker's address: clients bootstrap from it and
+	// find the others through Metadata.
 	Addr    string
 	DataDir string
-	cmd     *exec.Cmd
-	stderr  *bytes.Buffer
+	// Brokers lists every broker's address; ReplicaDirs every broker's
+	// data directory (one entry each for a single broker).
+	Brokers     []string
+	ReplicaDirs []string
+	cmd         *exec.Cmd
+	stderr      *bytes.Buffer
+}
+
+// targets are the deployments every client test runs against: one broker,
+// and three brokers with replication factor 3 in one `loglab cluster`.
+var targets = []string{"broker", "cluster"}
+
+// forEachTarget runs test against each deployment, as subtests.
+func forEachTarget(t *testing.T, test func(t *testing.T, b *brokerProc)) {
+	for _, name := range targets {
+		t.Run(name, func(t *testing.T) {
+			var b *brokerProc
+			if name == "cluster" {
+				b = startCluster(t, 3)
+			} else {
+				b = startBroker(t)
+			}
+			test(t, b)
+		})
+	}
 }
 
 // startBroker runs `loglab broker --listen 127.0.0.1:0` on a fresh data dir
@@ -65,6 +91,45 @@ func startBroker(t *testing.T, extra ...string) *brokerProc {
 	t.Helper()
 	dataDir := t.TempDir()
 	args := append([]string{"broker", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "debug"}, extra...)
+	p := startProc(t, dataDir, args, func(p *brokerProc, line string) bool {
+		const marker = " listening on "
+		i := strings.Index(line, marker)
+		if i < 0 {
+			t.Fatalf("broker printed %q, want its address", line)
+		}
+		p.Addr = strings.TrimSpace(line[i+len(marker):])
+		return true
+	})
+	p.Brokers, p.ReplicaDirs = []string{p.Addr}, []string{dataDir}
+	return p
+}
+
+// startCluster runs `loglab cluster --brokers n` on free loopback ports
+// and waits (bounded) until it reports every broker registered ("ready").
+func startCluster(t *testing.T, n int, extra ...string) *brokerProc {
+	t.Helper()
+	dataDir := t.TempDir()
+	args := append([]string{"cluster", "--brokers", fmt.Sprint(n), "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "debug"}, extra...)
+	p := startProc(t, dataDir, args, func(p *brokerProc, line string) bool {
+		const marker = " listening on "
+		if i := strings.Index(line, marker); i >= 0 {
+			addr, _, _ := strings.Cut(strings.TrimSpace(line[i+len(marker):]), " ")
+			p.Brokers = append(p.Brokers, addr)
+			p.ReplicaDirs = append(p.ReplicaDirs, filepath.Join(dataDir, fmt.Sprint("broker-", len(p.Brokers))))
+		}
+		return strings.HasSuffix(line, ": ready")
+	})
+	if len(p.Brokers) != n {
+		t.Fatalf("cluster reported %d brokers, want %d", len(p.Brokers), n)
+	}
+	p.Addr = p.Brokers[0]
+	return p
+}
+
+// startProc starts the loglab process and feeds its stdout lines to line
+// until it returns true (within 30 s).
+func startProc(t *testing.T, dataDir string, args []string, line func(p *brokerProc, line string) bool) *brokerProc {
+	t.Helper()
 	cmd := exec.Command(loglabBin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -75,7 +140,7 @@ func startBroker(t *testing.T, extra ...string) *brokerProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lines := make(chan string, 1)
+	lines := make(chan string, 64)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
@@ -86,18 +151,17 @@ func startBroker(t *testing.T, extra ...string) *brokerProc {
 		}
 	}()
 	t.Cleanup(func() { p.stop(t) })
-	select {
-	case line := <-lines:
-		const marker = " listening on "
-		i := strings.Index(line, marker)
-		if i < 0 {
-			t.Fatalf("broker printed %q, want its address", line)
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case l := <-lines:
+			if line(p, l) {
+				return p
+			}
+		case <-deadline:
+			t.Fatalf("%s did not report ready in 30s; log:\n%s", args[0], p.log())
 		}
-		p.Addr = strings.TrimSpace(line[i+len(marker):])
-	case <-time.After(15 * time.Second):
-		t.Fatalf("broker did not report its address in 15s; log:\n%s", p.log())
 	}
-	return p
 }
 
 func (p *brokerProc) log() string {

@@ -41,8 +41,9 @@ func (byKeyIndex) Balance(msg kafka.Message, partitions ...int) int {
 // consumer groups only with GroupID) reads each partition from offset 0.
 // kafka-go hard-codes its versions: Produce v3/v7, Fetch v10 here, ListOffsets
 // v1, Metadata v1/v6.
-func TestKafkaGo(t *testing.T) {
-	b := startBroker(t)
+func TestKafkaGo(t *testing.T) { forEachTarget(t, testKafkaGo) }
+
+func testKafkaGo(t *testing.T, b *brokerProc) {
 	const topic, parts, n = "kafkago", 3, 40
 	createTopic(t, b.Addr, topic, parts)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

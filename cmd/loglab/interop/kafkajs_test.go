@@ -32,7 +32,10 @@ func TestKafkajs(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "kafkajs", "package.json")); err != nil {
 		need(t, "kafkajs is not installed (run: npm ci --prefix %s)", dir)
 	}
-	b := startBroker(t)
+	forEachTarget(t, func(t *testing.T, b *brokerProc) { testKafkajs(t, b, node, dir) })
+}
+
+func testKafkajs(t *testing.T, b *brokerProc, node, dir string) {
 	const topic, parts, n = "kafkajs", 3, 30
 	out, errOut, code := runCmd(t, 90*time.Second, dir, "", node, "test.mjs", b.Addr, topic, strconv.Itoa(parts), strconv.Itoa(n))
 	if code != 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,7 +28,10 @@ func kcatPath(t *testing.T) string {
 // each partition back from offset 0 with -C -o 0 -e.
 func TestKcat(t *testing.T) {
 	kcat := kcatPath(t)
-	b := startBroker(t)
+	forEachTarget(t, func(t *testing.T, b *brokerProc) { testKcat(t, b, kcat) })
+}
+
+func testKcat(t *testing.T, b *brokerProc, kcat string) {
 	const topic, parts, n = "kcat", 3, 30
 	createTopic(t, b.Addr, topic, parts)
 
@@ -35,6 +39,7 @@ func TestKcat(t *testing.T) {
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("topic %q with %d partitions", topic, parts)) {
 		t.Fatalf("kcat -L: exit %d\n%s%s", code, out, errOut)
 	}
+	checkKcatList(t, out, b, parts)
 
 	var produced []rec
 	for _, codec := range allCodecs {
@@ -117,3 +122,45 @@ func sortStable(rs []rec) {
 		out = append(out, byP[p]...)
 	}
 }
+
+// checkKcatList: `kcat -L` shows every broker, and each partition with a
+// leader among them and, on a cluster, all brokers as replicas and in sync
+// (the topic was just created with replication factor = brokers).
+func checkKcatList(t *testing.T, out string, b *brokerProc, parts int) {
+	t.Helper()
+	if !strings.Contains(out, fmt.Sprintf(" %d brokers:", len(b.Brokers))) {
+		t.Errorf("kcat -L does not list %d brokers:\n%s", len(b.Brokers), out)
+	}
+	for _, a := range b.Brokers {
+		if !strings.Contains(out, " at "+a) {
+			t.Errorf("kcat -L does not list broker %s:\n%s", a, out)
+		}
+	}
+	want := strings.TrimSuffix(strings.Repeat("x,", len(b.Brokers)), ",")
+	n := 0
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "partition ") {
+			continue
+		}
+		n++
+		// "partition 0, leader 2, replicas: 2,3,1, isrs: 2,3,1"
+		f := strings.Split(line, ", ")
+		if len(f) != 4 || !strings.HasPrefix(f[1], "leader ") || strings.HasPrefix(f[1], "leader -1") {
+			t.Errorf("kcat -L partition line %q: want a leader", line)
+			continue
+		}
+		shape := func(s string) string { return regexpDigits.ReplaceAllString(s, "x") }
+		if got := shape(strings.TrimPrefix(f[2], "replicas: ")); got != want {
+			t.Errorf("kcat -L %q: replicas %s, want %d of them", line, f[2], len(b.Brokers))
+		}
+		if got := shape(strings.TrimPrefix(f[3], "isrs: ")); got != want {
+			t.Errorf("kcat -L %q: ISR %s, want %d in sync", line, f[3], len(b.Brokers))
+		}
+	}
+	if n != parts {
+		t.Errorf("kcat -L shows %d partition lines, want %d:\n%s", n, parts, out)
+	}
+}
+
+var regexpDigits = regexp.MustCompile(`[0-9]+`)

@@ -25,8 +25,9 @@ func kgoCodec(codec string) kgo.CompressionCodec {
 // TestKgo: franz-go produces keyed records with headers in every codec
 // (acks=all, its defaults otherwise) and reads every partition back from
 // offset 0.
-func TestKgo(t *testing.T) {
-	b := startBroker(t)
+func TestKgo(t *testing.T) { forEachTarget(t, testKgo) }
+
+func testKgo(t *testing.T, b *brokerProc) {
 	const topic, parts, n = "kgo", 3, 40
 	createTopic(t, b.Addr, topic, parts)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

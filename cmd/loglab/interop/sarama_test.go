@@ -38,8 +38,9 @@ func saramaConfig(codec string) *sarama.Config {
 
 // TestSarama: IBM/sarama's SyncProducer sends keyed records with headers in
 // every codec; its partition consumer reads each partition from offset 0.
-func TestSarama(t *testing.T) {
-	b := startBroker(t)
+func TestSarama(t *testing.T) { forEachTarget(t, testSarama) }
+
+func testSarama(t *testing.T, b *brokerProc) {
 	const topic, parts, n = "sarama", 3, 40
 	createTopic(t, b.Addr, topic, parts)
 

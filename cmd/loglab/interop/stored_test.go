@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The broker stores record batches as the producer sent them (it rewrites
@@ -66,17 +67,44 @@ func itoa(v int64) string {
 }
 
 // checkStoredCodecs: every record read back sits in a batch compressed with
-// the codec named in its "codec" header.
+// the codec named in its "codec" header — on every replica: followers
+// store the leader's batches byte for byte, so each replica must hold the
+// same codecs at the same offsets. Followers may still be catching up when
+// the read ends, so each replica gets a bounded wait to hold every offset.
 func checkStoredCodecs(t *testing.T, b *brokerProc, topic string, read map[int32][]rec) {
 	t.Helper()
 	seen := map[string]bool{}
-	for p, rs := range read {
-		stored := storedCodecs(t, b.DataDir, topic, p)
-		for _, r := range rs {
-			if got := stored[r.Offset]; got != r.Header {
-				t.Errorf("partition %d offset %d: produced with %s, stored batch says %q", p, r.Offset, r.Header, got)
+	for _, dir := range b.ReplicaDirs {
+		for p, rs := range read {
+			if !hasPartition(dir, topic, p) {
+				continue // not a replica of this partition
 			}
-			seen[r.Header] = true
+			var stored map[int64]string
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				stored = storedCodecs(t, dir, topic, p)
+				if len(rs) == 0 || stored[rs[len(rs)-1].Offset] != "" || time.Now().After(deadline) {
+					break
+				}
+			}
+			for _, r := range rs {
+				if got := stored[r.Offset]; got != r.Header {
+					t.Errorf("%s partition %d offset %d: produced with %s, stored batch says %q", dir, p, r.Offset, r.Header, got)
+				}
+				seen[r.Header] = true
+			}
+		}
+	}
+	if len(b.ReplicaDirs) > 1 {
+		for p := range read {
+			n := 0
+			for _, dir := range b.ReplicaDirs {
+				if hasPartition(dir, topic, p) {
+					n++
+				}
+			}
+			if n != len(b.ReplicaDirs) {
+				t.Errorf("partition %d is stored on %d of %d brokers, want every one (replication factor %d)", p, n, len(b.ReplicaDirs), len(b.ReplicaDirs))
+			}
 		}
 	}
 	var codecs []string
@@ -84,5 +112,10 @@ func checkStoredCodecs(t *testing.T, b *brokerProc, topic string, read map[int32
 		codecs = append(codecs, c)
 	}
 	sort.Strings(codecs)
-	t.Logf("stored batches carry the producer's codec: %s", strings.Join(codecs, ", "))
+	t.Logf("stored batches on %d replica(s) carry the producer's codec: %s", len(b.ReplicaDirs), strings.Join(codecs, ", "))
+}
+
+func hasPartition(dataDir, topic string, p int32) bool {
+	_, err := os.Stat(filepath.Join(dataDir, topic+"-"+itoa(int64(p))))
+	return err == nil
 }

@@ -1,0 +1,461 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker"
+	"github.com/loglab/loglab/broker/controller"
+	"github.com/loglab/loglab/broker/topics"
+	"github.com/loglab/loglab/host"
+	"github.com/loglab/loglab/host/realhost"
+)
+
+// Config describes an embedded cluster. Zero values select the defaults
+// noted.
+type Config struct {
+	// Brokers is the number of brokers (>= 1).
+	Brokers int
+	// Host is the interface every listener binds (127.0.0.1).
+	Host string
+	// BasePort: broker k listens on BasePort+k-1; 0 picks free ports.
+	BasePort int
+	// ControllerPortOffset: voter k listens on BasePort+offset+k-1 (100).
+	ControllerPortOffset int
+	// DataDir holds broker-k/ for every broker (required; created).
+	DataDir string
+	// DefaultReplicationFactor is default.replication.factor
+	// (min(3, Brokers)); more than Brokers is an error.
+	DefaultReplicationFactor int16
+	// MinInsyncReplicas is the brokers' default min.insync.replicas (0:
+	// Kafka's default, 1).
+	MinInsyncReplicas int64
+	// Broker is the template of every broker's config: NodeID, Listen,
+	// Controllers and DefaultReplicationFactor are set per broker and
+	// AdvertisedAddr is cleared (each advertises its listener); if Voter
+	// is set, its timings are used and ID and Voters are set.
+	Broker broker.Config
+	// Logger receives every broker's logs, with node=broker-k
+	// (slog.Default() if nil).
+	Logger *slog.Logger
+	// StopTimeout bounds one broker's clean shutdown (30s).
+	StopTimeout time.Duration
+}
+
+// Errors.
+var (
+	// ErrConfig: the Config is invalid.
+	ErrConfig = errors.New("embedded: invalid config")
+	// ErrNotRunning: the broker is killed or stopped.
+	ErrNotRunning = errors.New("embedded: broker not running")
+	// ErrRunning: Restart of a broker that runs.
+	ErrRunning = errors.New("embedded: broker already running")
+)
+
+// Cluster is a running embedded cluster.
+type Cluster struct {
+	cfg    Config
+	voters []controller.Peer
+	ctrl   []string
+	log    *slog.Logger
+
+	mu    sync.Mutex
+	nodes []*node // index id-1
+}
+
+type node struct {
+	id       int32
+	addr     string
+	ctrlAddr string // "" unless a voter
+	dir      string
+	rt       *realhost.Runtime
+	b        *broker.Broker
+	w        *crashable
+}
+
+// crashable lets Kill skip the broker's clean Stop.
+type crashable struct {
+	b     *broker.Broker
+	crash atomic.Bool
+}
+
+func (c *crashable) Start(h host.Host) { c.b.Start(h) }
+func (c *crashable) Stop(done func()) {
+	if c.crash.Load() {
+		done()
+		return
+	}
+	c.b.Stop(done)
+}
+
+// Start starts every broker and returns once each is listening (it does
+// not wait for the quorum: see WaitReady). On error nothing is left
+// running.
+func Start(cfg Config) (*Cluster, error) {
+	if cfg.Brokers < 1 {
+		return nil, fmt.Errorf("%w: %d brokers", ErrConfig, cfg.Brokers)
+	}
+	if cfg.DataDir == "" {
+		return nil, fmt.Errorf("%w: no data directory", ErrConfig)
+	}
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	if cfg.ControllerPortOffset == 0 {
+		cfg.ControllerPortOffset = 100
+	}
+	if cfg.DefaultReplicationFactor == 0 {
+		cfg.DefaultReplicationFactor = int16(min(3, cfg.Brokers))
+	}
+	if cfg.DefaultReplicationFactor < 1 || int(cfg.DefaultReplicationFactor) > cfg.Brokers {
+		return nil, fmt.Errorf("%w: default replication factor %d with %d brokers", ErrConfig, cfg.DefaultReplicationFactor, cfg.Brokers)
+	}
+	if cfg.MinInsyncReplicas < 0 {
+		return nil, fmt.Errorf("%w: min.insync.replicas %d", ErrConfig, cfg.MinInsyncReplicas)
+	}
+	if cfg.BasePort < 0 || cfg.BasePort+cfg.ControllerPortOffset+cfg.Brokers > 65536 {
+		return nil, fmt.Errorf("%w: ports from %d (controller offset %d) out of range", ErrConfig, cfg.BasePort, cfg.ControllerPortOffset)
+	}
+	if cfg.BasePort > 0 && cfg.ControllerPortOffset > -cfg.Brokers && cfg.ControllerPortOffset < cfg.Brokers {
+		return nil, fmt.Errorf("%w: controller port offset %d overlaps the %d broker ports", ErrConfig, cfg.ControllerPortOffset, cfg.Brokers)
+	}
+	if cfg.StopTimeout <= 0 {
+		cfg.StopTimeout = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	nVoters := min(3, cfg.Brokers)
+	var ports []int
+	if cfg.BasePort == 0 {
+		var err error
+		if ports, err = freePorts(cfg.Host, cfg.Brokers+nVoters); err != nil {
+			return nil, err
+		}
+	} else {
+		for k := 0; k < cfg.Brokers; k++ {
+			ports = append(ports, cfg.BasePort+k)
+		}
+		for k := 0; k < nVoters; k++ {
+			ports = append(ports, cfg.BasePort+cfg.ControllerPortOffset+k)
+		}
+	}
+	c := &Cluster{cfg: cfg, log: cfg.Logger}
+	for k := 1; k <= nVoters; k++ {
+		a := net.JoinHostPort(cfg.Host, strconv.Itoa(ports[cfg.Brokers+k-1]))
+		c.voters = append(c.voters, controller.Peer{ID: uint64(k), Addr: a})
+		c.ctrl = append(c.ctrl, a)
+	}
+	for k := 1; k <= cfg.Brokers; k++ {
+		n := &node{
+			id:   int32(k),
+			addr: net.JoinHostPort(cfg.Host, strconv.Itoa(ports[k-1])),
+			dir:  filepath.Join(cfg.DataDir, "broker-"+strconv.Itoa(k)),
+		}
+		if k <= nVoters {
+			n.ctrlAddr = c.ctrl[k-1]
+		}
+		c.nodes = append(c.nodes, n)
+	}
+	for _, n := range c.nodes {
+		if err := c.start(n); err != nil {
+			_ = c.Stop()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// freePorts returns n ports free on host right now.
+func freePorts(hostName string, n int) ([]int, error) {
+	var ports []int
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", net.JoinHostPort(hostName, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("embedded: pick a free port on %s: %w", hostName, err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// brokerConfig is broker k's config from the template.
+func (c *Cluster) brokerConfig(n *node) broker.Config {
+	bc := c.cfg.Broker
+	bc.NodeID = n.id
+	bc.Listen, bc.AdvertisedAddr = n.addr, ""
+	bc.Controllers = append([]string(nil), c.ctrl...)
+	bc.DefaultReplicationFactor = c.cfg.DefaultReplicationFactor
+	if c.cfg.MinInsyncReplicas > 0 {
+		if bc.TopicDefaults == (topics.Config{}) {
+			bc.TopicDefaults = topics.DefaultConfig()
+		}
+		bc.TopicDefaults.MinInsyncReplicas = c.cfg.MinInsyncReplicas
+	}
+	bc.Voter = nil
+	if n.ctrlAddr != "" {
+		var vc controller.VoterConfig
+		if c.cfg.Broker.Voter != nil {
+			vc = *c.cfg.Broker.Voter
+		}
+		vc.ID = uint64(n.id)
+		vc.Voters = append([]controller.Peer(nil), c.voters...)
+		bc.Voter = &vc
+	}
+	return bc
+}
+
+// start runs broker n (its lock-free part: called with n not running).
+func (c *Cluster) start(n *node) error {
+	if err := os.MkdirAll(n.dir, 0o755); err != nil {
+		return fmt.Errorf("embedded: broker %d data dir: %w", n.id, err)
+	}
+	name := "broker-" + strconv.Itoa(int(n.id))
+	b := broker.New(c.brokerConfig(n))
+	w := &crashable{b: b}
+	rt, err := realhost.Run(w, realhost.Config{Name: name, DataDir: n.dir, Logger: c.log.With("node", name)})
+	if err != nil {
+		return fmt.Errorf("embedded: start broker %d: %w", n.id, err)
+	}
+	var addr string
+	var startErr error
+	if err := rt.Do(func(host.Host) { addr, startErr = b.Addr(), b.Err() }); err != nil {
+		startErr = err
+	}
+	if startErr != nil || addr == "" {
+		c.stopRuntime(rt)
+		if startErr == nil {
+			startErr = errors.New("no listener")
+		}
+		return fmt.Errorf("embedded: broker %d did not start: %w", n.id, startErr)
+	}
+	c.mu.Lock()
+	n.rt, n.b, n.w = rt, b, w
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *Cluster) stopRuntime(rt *realhost.Runtime) error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.StopTimeout)
+	defer cancel()
+	return rt.Stop(ctx)
+}
+
+func (c *Cluster) node(id int) (*node, error) {
+	if id < 1 || id > len(c.nodes) {
+		return nil, fmt.Errorf("embedded: no broker %d (1..%d)", id, len(c.nodes))
+	}
+	return c.nodes[id-1], nil
+}
+
+// Brokers is the number of brokers, running or not.
+func (c *Cluster) Brokers() int { return len(c.nodes) }
+
+// Bootstrap returns every broker's client address (bootstrap.servers).
+func (c *Cluster) Bootstrap() []string {
+	out := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = n.addr
+	}
+	return out
+}
+
+// Addr is broker id's client address ("" if there is no such broker).
+func (c *Cluster) Addr(id int) string {
+	n, err := c.node(id)
+	if err != nil {
+		return ""
+	}
+	return n.addr
+}
+
+// ControllerAddr is broker id's controller listener ("" if not a voter).
+func (c *Cluster) ControllerAddr(id int) string {
+	n, err := c.node(id)
+	if err != nil {
+		return ""
+	}
+	return n.ctrlAddr
+}
+
+// Controllers returns the voters' addresses (controller.quorum.voters).
+func (c *Cluster) Controllers() []string { return append([]string(nil), c.ctrl...) }
+
+// DataDir is broker id's data directory.
+func (c *Cluster) DataDir(id int) string {
+	n, err := c.node(id)
+	if err != nil {
+		return ""
+	}
+	return n.dir
+}
+
+// Running reports whether broker id runs.
+func (c *Cluster) Running(id int) bool {
+	n, err := c.node(id)
+	if err != nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return n.rt != nil
+}
+
+// Broker is broker id's current incarnation (nil if not running). Call
+// its methods only through Do: they must run on its loop.
+func (c *Cluster) Broker(id int) *broker.Broker {
+	n, err := c.node(id)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return n.b
+}
+
+// Do runs f on broker id's loop and waits for it (inspection: Image,
+// Partition, Voter...). ErrNotRunning if the broker is not running.
+func (c *Cluster) Do(id int, f func(b *broker.Broker, h host.Host)) error {
+	n, err := c.node(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	rt, b := n.rt, n.b
+	c.mu.Unlock()
+	if rt == nil {
+		return fmt.Errorf("%w: %d", ErrNotRunning, id)
+	}
+	if err := rt.Do(func(h host.Host) { f(b, h) }); err != nil {
+		return fmt.Errorf("%w: %d: %w", ErrNotRunning, id, err)
+	}
+	return nil
+}
+
+// take detaches broker id's runtime (nil if not running).
+func (c *Cluster) take(n *node) (*realhost.Runtime, *crashable) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rt, w := n.rt, n.w
+	n.rt, n.b, n.w = nil, nil, nil
+	return rt, w
+}
+
+// Kill crashes broker id: its runtime stops without the broker's clean
+// shutdown (see the package doc).
+func (c *Cluster) Kill(id int) error {
+	n, err := c.node(id)
+	if err != nil {
+		return err
+	}
+	rt, w := c.take(n)
+	if rt == nil {
+		return fmt.Errorf("%w: %d", ErrNotRunning, id)
+	}
+	w.crash.Store(true)
+	return c.stopRuntime(rt)
+}
+
+// StopBroker stops broker id cleanly (a controlled shutdown).
+func (c *Cluster) StopBroker(id int) error {
+	n, err := c.node(id)
+	if err != nil {
+		return err
+	}
+	rt, _ := c.take(n)
+	if rt == nil {
+		return fmt.Errorf("%w: %d", ErrNotRunning, id)
+	}
+	return c.stopRuntime(rt)
+}
+
+// Restart starts a fresh broker id on its ports and data directory after
+// Kill or StopBroker.
+func (c *Cluster) Restart(id int) error {
+	n, err := c.node(id)
+	if err != nil {
+		return err
+	}
+	if c.Running(id) {
+		return fmt.Errorf("%w: %d", ErrRunning, id)
+	}
+	return c.start(n)
+}
+
+// Stop stops every running broker cleanly, in parallel.
+func (c *Cluster) Stop() error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(c.nodes))
+	for i, n := range c.nodes {
+		rt, _ := c.take(n)
+		if rt == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.stopRuntime(rt); err != nil {
+				errs[i] = fmt.Errorf("broker %d: %w", n.id, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// WaitReady waits until Metadata, asked of every running broker in turn,
+// lists every running broker (each registered with the quorum), or ctx
+// ends.
+func (c *Cluster) WaitReady(ctx context.Context) error {
+	var seeds []string
+	for i, n := range c.nodes {
+		if c.Running(i + 1) {
+			seeds = append(seeds, n.addr)
+		}
+	}
+	if len(seeds) == 0 {
+		return fmt.Errorf("%w: none", ErrNotRunning)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }))
+	if err != nil {
+		return fmt.Errorf("embedded: client: %w", err)
+	}
+	defer cl.Close()
+	var last error
+	for {
+		req := kmsg.NewPtrMetadataRequest()
+		resp, err := req.RequestWith(ctx, cl)
+		if err == nil && len(resp.Brokers) == len(seeds) {
+			return nil
+		}
+		if err != nil {
+			last = err
+		} else {
+			last = fmt.Errorf("metadata lists %d of %d brokers", len(resp.Brokers), len(seeds))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("embedded: cluster not ready: %w (%v)", ctx.Err(), last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,563 @@
+package broker_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/loglab/loglab/broker"
+	"github.com/loglab/loglab/broker/bugzoo"
+	"github.com/loglab/loglab/sim/disk"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func TestClusterCreateTopicMetadataShowsReplicas(t *testing.T) {
+	tc := newTestCluster(t, 1, 3, 0, nil)
+	tc.createTopic(1, "orders", 3, 3, map[string]string{"min.insync.replicas": "2"})
+
+	req := kmsg.NewPtrMetadataRequest()
+	req.Version = 12
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr("orders")
+	req.Topics = append(req.Topics, rt)
+	resp := tc.mustCall(2, req).(*kmsg.MetadataResponse)
+	if len(resp.Brokers) != 3 {
+		t.Fatalf("metadata lists %d brokers, want 3", len(resp.Brokers))
+	}
+	for _, b := range resp.Brokers {
+		if b.Port != 9092 || b.Host != bname(int(b.NodeID)) {
+			t.Fatalf("broker %d at %s:%d", b.NodeID, b.Host, b.Port)
+		}
+	}
+	if resp.ControllerID < 1 || resp.ControllerID > 3 {
+		t.Fatalf("controller id %d", resp.ControllerID)
+	}
+	mt := resp.Topics[0]
+	if mt.ErrorCode != 0 || len(mt.Partitions) != 3 {
+		t.Fatalf("topic: %s, %d partitions", errName(mt.ErrorCode), len(mt.Partitions))
+	}
+	leaders := map[int32]bool{}
+	for _, p := range mt.Partitions {
+		if p.ErrorCode != 0 || len(p.Replicas) != 3 || len(p.ISR) != 3 || p.Leader != p.Replicas[0] {
+			t.Fatalf("partition %d: %s leader %d replicas %v isr %v", p.Partition, errName(p.ErrorCode), p.Leader, p.Replicas, p.ISR)
+		}
+		leaders[p.Leader] = true
+	}
+	if len(leaders) != 3 {
+		t.Fatalf("leaders not spread: %v", leaders)
+	}
+	// DescribeConfigs shows the image's topic config.
+	dc := kmsg.NewPtrDescribeConfigsRequest()
+	r := kmsg.NewDescribeConfigsRequestResource()
+	r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeTopic, "orders"
+	dc.Resources = append(dc.Resources, r)
+	dresp := tc.mustCall(3, dc).(*kmsg.DescribeConfigsResponse)
+	found := false
+	for _, c := range dresp.Resources[0].Configs {
+		if c.Name == "min.insync.replicas" {
+			found = *c.Value == "2" && !c.IsDefault
+		}
+	}
+	if !found {
+		t.Fatalf("min.insync.replicas=2 not described: %+v", dresp.Resources[0])
+	}
+}
+
+func TestClusterRejectsBadRequests(t *testing.T) {
+	tc := newTestCluster(t, 2, 3, 0, nil)
+	// RF larger than the cluster.
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.Version = 7
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "big", 1, 4
+	req.Topics = append(req.Topics, rt)
+	if c := tc.mustCall(1, req).(*kmsg.CreateTopicsResponse).Topics[0].ErrorCode; c != kerr.InvalidReplicationFactor.Code {
+		t.Fatalf("RF 4 on 3 brokers: %s", errName(c))
+	}
+	tc.createTopic(1, "t", 1, 3, nil)
+	l := tc.leader("t", 0)
+	other := l%3 + 1
+	// Produce and fetch to a follower: NOT_LEADER_OR_FOLLOWER, nothing written.
+	pr, ok := tc.produce(other, -1, "t", 0, records(1, "x", 1), 1000)
+	if !ok || pr.ErrorCode != kerr.NotLeaderForPartition.Code {
+		t.Fatalf("produce to follower: %s", errName(pr.ErrorCode))
+	}
+	fr := tc.mustCall(other, fetchReq("t", 0, 0, 0, 0)).(*kmsg.FetchResponse)
+	if c := fr.Topics[0].Partitions[0].ErrorCode; c != kerr.NotLeaderForPartition.Code {
+		t.Fatalf("fetch from follower: %s", errName(c))
+	}
+	if st, _ := tc.broker(other).Partition("t", 0); st.LogEndOffset != 0 {
+		t.Fatalf("follower log grew to %d", st.LogEndOffset)
+	}
+	// Stale and future CurrentLeaderEpoch, after a leader change.
+	tc.w.Crash(bname(l), disk.LoseUnsynced)
+	tc.eventually(20*time.Second, "a new leader", func() bool {
+		nl := tc.leader("t", 0)
+		if nl <= 0 || nl == l {
+			return false
+		}
+		st, ok := tc.broker(nl).Partition("t", 0)
+		return ok && st.IsLeader
+	})
+	l = tc.leader("t", 0)
+	st, _ := tc.broker(l).Partition("t", 0)
+	for _, c := range []struct {
+		epoch int32
+		want  *kerr.Error
+	}{{st.LeaderEpoch - 1, kerr.FencedLeaderEpoch}, {st.LeaderEpoch + 1, kerr.UnknownLeaderEpoch}} {
+		f := fetchReq("t", 0, 0, 0, 0)
+		f.Topics[0].Partitions[0].CurrentLeaderEpoch = c.epoch
+		if got := tc.mustCall(l, f).(*kmsg.FetchResponse).Topics[0].Partitions[0].ErrorCode; got != c.want.Code {
+			t.Fatalf("fetch with epoch %d (current %d): %s, want %s", c.epoch, st.LeaderEpoch, errName(got), c.want.Message)
+		}
+		o := kmsg.NewPtrOffsetForLeaderEpochRequest()
+		o.Version = 4
+		ot := kmsg.NewOffsetForLeaderEpochRequestTopic()
+		ot.Topic = "t"
+		op := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
+		op.CurrentLeaderEpoch, op.LeaderEpoch = c.epoch, st.LeaderEpoch
+		ot.Partitions = append(ot.Partitions, op)
+		o.Topics = append(o.Topics, ot)
+		if got := tc.mustCall(l, o).(*kmsg.OffsetForLeaderEpochResponse).Topics[0].Partitions[0].ErrorCode; got != c.want.Code {
+			t.Fatalf("OffsetForLeaderEpoch with epoch %d: %s", c.epoch, errName(got))
+		}
+	}
+	// A fetch claiming to be a replica that is not one.
+	f := fetchReq("t", 0, 0, 0, 0)
+	f.ReplicaID = 7
+	if got := tc.mustCall(l, f).(*kmsg.FetchResponse).Topics[0].Partitions[0].ErrorCode; got != kerr.NotLeaderForPartition.Code {
+		t.Fatalf("fetch from a non-replica: %s", errName(got))
+	}
+}
+
+func TestClusterAcksAllWaitsForFollowers(t *testing.T) {
+	// Five brokers, voters 1-3, the topic on 3, 4 and 5: pausing both
+	// followers keeps the controller quorum.
+	tc := newTestCluster(t, 3, 5, 0, nil)
+	tc.createAssigned(1, "t", map[string]string{"min.insync.replicas": "2"}, 3, 4, 5)
+	l := tc.leader("t", 0)
+	pr, ok := tc.produce(l, -1, "t", 0, records(3, "a", 1), 5000)
+	if !ok || pr.ErrorCode != 0 || pr.BaseOffset != 0 {
+		t.Fatalf("acks=all produce: %s at %d", errName(pr.ErrorCode), pr.BaseOffset)
+	}
+	// Acknowledged means every ISR member has it.
+	for i := 3; i <= 5; i++ {
+		if st, _ := tc.broker(i).Partition("t", 0); st.LogEndOffset < 3 {
+			t.Fatalf("acked, but broker %d has log end offset %d", i, st.LogEndOffset)
+		}
+	}
+	// With both followers paused the leader cannot get the batch
+	// replicated: no ack (timeout), then the ISR shrinks to the leader and
+	// acks=all is refused with NOT_ENOUGH_REPLICAS.
+	var followers []int
+	for i := 3; i <= 5; i++ {
+		if i != l {
+			followers = append(followers, i)
+			tc.w.Pause(bname(i))
+		}
+	}
+	pr, ok = tc.produce(l, -1, "t", 0, records(1, "b", 2), 2000)
+	if !ok || pr.ErrorCode != kerr.RequestTimedOut.Code {
+		t.Fatalf("acks=all with followers paused: %s (answered %v), want REQUEST_TIMED_OUT", errName(pr.ErrorCode), ok)
+	}
+	if st, _ := tc.broker(l).Partition("t", 0); st.HighWatermark != 3 {
+		t.Fatalf("high watermark %d moved past the replicated data", st.HighWatermark)
+	}
+	// The controller fences the silent followers: ISR = {leader}.
+	tc.eventually(30*time.Second, "ISR shrunk to the leader", func() bool {
+		st, _ := tc.broker(l).Partition("t", 0)
+		return len(st.ISR) == 1
+	})
+	pr, ok = tc.produce(l, -1, "t", 0, records(1, "c", 3), 2000)
+	if !ok || pr.ErrorCode != kerr.NotEnoughReplicas.Code {
+		t.Fatalf("acks=all with ISR 1 < min.insync 2: %s", errName(pr.ErrorCode))
+	}
+	// acks=1 still works.
+	pr, ok = tc.produce(l, 1, "t", 0, records(1, "d", 4), 2000)
+	if !ok || pr.ErrorCode != 0 {
+		t.Fatalf("acks=1: %s", errName(pr.ErrorCode))
+	}
+	for _, f := range followers {
+		tc.w.Resume(bname(f))
+	}
+	tc.waitReplicated("t", 1)
+	pr, ok = tc.produce(l, -1, "t", 0, records(1, "e", 5), 5000)
+	if !ok || pr.ErrorCode != 0 {
+		t.Fatalf("acks=all after followers rejoined: %s", errName(pr.ErrorCode))
+	}
+}
+
+func TestClusterLeaderCrashFailoverKeepsAckedRecords(t *testing.T) {
+	tc := newTestCluster(t, 4, 3, 0, nil)
+	tc.createTopic(1, "t", 1, 3, map[string]string{"min.insync.replicas": "2"})
+	old := tc.leader("t", 0)
+	oldEpoch := tc.broker(old).Image().Partition("t", 0).LeaderEpoch
+	acked := map[int64]string{}
+	for i := 0; i < 5; i++ {
+		pr, ok := tc.produce(old, -1, "t", 0, records(2, string(rune('a'+i)), int64(i)), 5000)
+		if !ok || pr.ErrorCode != 0 {
+			t.Fatalf("produce %d: %s", i, errName(pr.ErrorCode))
+		}
+		acked[pr.BaseOffset] = string(rune('a'+i)) + "a"
+		acked[pr.BaseOffset+1] = string(rune('a'+i)) + "b"
+	}
+	// An acks=1 write nobody else got: may be lost, must not diverge.
+	tc.w.Crash(bname(old), disk.LoseUnsynced)
+	var nl int
+	tc.eventually(30*time.Second, "a new leader", func() bool {
+		nl = tc.leader("t", 0)
+		return nl > 0 && nl != old
+	})
+	newEpoch := tc.broker(nl).Image().Partition("t", 0).LeaderEpoch
+	if newEpoch <= oldEpoch {
+		t.Fatalf("new leader epoch %d <= %d", newEpoch, oldEpoch)
+	}
+	tc.eventually(10*time.Second, "new leader serving", func() bool {
+		st, _ := tc.broker(nl).Partition("t", 0)
+		return st.IsLeader && st.HighWatermark >= 10
+	})
+	got, _, code := tc.fetchAll(nl, "t", 0)
+	if code != 0 {
+		t.Fatalf("fetch from new leader: %s", errName(code))
+	}
+	for o, v := range acked {
+		if got[o] != v {
+			t.Fatalf("acked record %d=%q is %q on the new leader", o, v, got[o])
+		}
+	}
+	// More writes at the new epoch, then the old leader comes back,
+	// truncates by epoch, catches up and rejoins the ISR.
+	pr, ok := tc.produce(nl, -1, "t", 0, records(2, "z", 9), 5000)
+	if !ok || pr.ErrorCode != 0 {
+		t.Fatalf("produce to new leader: %s", errName(pr.ErrorCode))
+	}
+	tc.w.Restart(bname(old))
+	tc.waitReplicated("t", 1)
+	st, _ := tc.broker(old).Partition("t", 0)
+	lst, _ := tc.broker(tc.leader("t", 0)).Partition("t", 0)
+	if st.LogEndOffset != lst.LogEndOffset || !slices.Contains(lst.ISR, int32(old)) {
+		t.Fatalf("old leader: leo %d vs %d, ISR %v", st.LogEndOffset, lst.LogEndOffset, lst.ISR)
+	}
+}
+
+func TestClusterSlowFollowerLeavesAndRejoinsISR(t *testing.T) {
+	tc := newTestCluster(t, 5, 3, 0, func(c *broker.Config) { c.ReplicaLagTimeMaxMs = 2000 })
+	tc.createTopic(1, "t", 1, 3, nil)
+	l := tc.leader("t", 0)
+	slow := l%3 + 1
+	// Cut only the link between the leader and the slow follower: it
+	// keeps heartbeating the controller (not fenced) but cannot fetch.
+	tc.w.Net().Split([]string{bname(l)}, []string{bname(slow)})
+	for i := 0; i < 3; i++ {
+		if pr, ok := tc.produce(l, 1, "t", 0, records(1, "x", int64(i)), 2000); !ok || pr.ErrorCode != 0 {
+			t.Fatalf("produce: %s", errName(pr.ErrorCode))
+		}
+	}
+	tc.eventually(20*time.Second, "slow follower out of the ISR", func() bool {
+		ip := tc.broker(l).Image().Partition("t", 0)
+		return !slices.Contains(ip.ISR, int32(slow)) && len(ip.ISR) == 2
+	})
+	if !tc.broker(l).Image().Usable(int32(slow)) {
+		t.Fatal("the slow follower was fenced: the test should exercise lag, not fencing")
+	}
+	tc.w.Net().Heal()
+	tc.eventually(20*time.Second, "slow follower back in the ISR", func() bool {
+		ip := tc.broker(l).Image().Partition("t", 0)
+		return slices.Contains(ip.ISR, int32(slow))
+	})
+	tc.waitReplicated("t", 1)
+}
+
+// kip101 runs the KIP-101 divergence sequence on replicas A (broker 4,
+// the leader) and B (broker 3) of a 4-broker cluster (voters 1-3): m1 is
+// durable on both; m2 is acked (A's high watermark covers it and is
+// checkpointed) but only in B's page cache. A crashes (keeping its page
+// cache: m2 survives), B takes over, then B loses power and m2 with it.
+// B comes back, leads again and writes m3, m4 at m2's offset and after.
+// A comes back and follows. It returns the records of B (the leader then)
+// and of A once A has caught up and then taken over.
+func kip101(t *testing.T, bugs bugzoo.Set) (onB, onA map[int64]string) {
+	tc := newTestCluster(t, 11, 4, bugs, func(c *broker.Config) { c.ReplicaLagTimeMaxMs = 60_000 })
+	const a, b = 4, 3
+	tc.createAssigned(1, "t", map[string]string{"flush.ms": "20000"}, a, b)
+	if tc.leader("t", 0) != a {
+		t.Fatalf("leader %d, want %d", tc.leader("t", 0), a)
+	}
+	if pr, ok := tc.produce(a, -1, "t", 0, records(1, "m1-", 1), 5000); !ok || pr.ErrorCode != 0 {
+		t.Fatalf("m1: %s", errName(pr.ErrorCode))
+	}
+	tc.run(21 * time.Second) // flush.ms: m1 is durable on both
+	if pr, ok := tc.produce(a, -1, "t", 0, records(1, "m2-", 2), 5000); !ok || pr.ErrorCode != 0 || pr.BaseOffset != 1 {
+		t.Fatalf("m2: %s at %d", errName(pr.ErrorCode), pr.BaseOffset)
+	}
+	tc.waitReplicated("t", 1)
+	tc.run(2 * time.Second) // high watermark checkpoints (1s) written; m2 not yet flushed
+	tc.w.Crash(bname(a), disk.KeepPageCache)
+	tc.eventually(20*time.Second, "B leads", func() bool {
+		st, ok := tc.broker(b).Partition("t", 0)
+		return ok && st.IsLeader
+	})
+	tc.w.Crash(bname(b), disk.LoseUnsynced)
+	tc.eventually(20*time.Second, "partition offline", func() bool { return tc.leader("t", 0) == -1 })
+	tc.w.Restart(bname(b))
+	tc.eventually(20*time.Second, "B leads again", func() bool {
+		st, ok := tc.broker(b).Partition("t", 0)
+		return ok && st.IsLeader
+	})
+	if st, _ := tc.broker(b).Partition("t", 0); st.LogEndOffset != 1 {
+		t.Fatalf("B's log end offset %d after losing m2, want 1", st.LogEndOffset)
+	}
+	for i, m := range []string{"m3-", "m4-"} {
+		if pr, ok := tc.produce(b, 1, "t", 0, records(1, m, int64(3+i)), 5000); !ok || pr.ErrorCode != 0 || pr.BaseOffset != int64(1+i) {
+			t.Fatalf("%s: %s at %d", m, errName(pr.ErrorCode), pr.BaseOffset)
+		}
+	}
+	tc.eventually(10*time.Second, "B's high watermark at 3", func() bool {
+		st, _ := tc.broker(b).Partition("t", 0)
+		return st.HighWatermark == 3
+	})
+	onB, _, code := tc.fetchAll(b, "t", 0)
+	if code != 0 || len(onB) != 3 {
+		t.Fatalf("read B: %s, %v", errName(code), onB)
+	}
+	tc.w.Restart(bname(a))
+	tc.eventually(30*time.Second, "A back in the ISR", func() bool {
+		ip := tc.broker(b).Image().Partition("t", 0)
+		return len(ip.ISR) == 2
+	})
+	tc.w.Crash(bname(b), disk.LoseUnsynced)
+	tc.eventually(20*time.Second, "A leads", func() bool {
+		st, ok := tc.broker(a).Partition("t", 0)
+		return ok && st.IsLeader && st.HighWatermark >= 3
+	})
+	onA, _, code = tc.fetchAll(a, "t", 0)
+	if code != 0 {
+		t.Fatalf("read A: %s", errName(code))
+	}
+	return onB, onA
+}
+
+func TestClusterKIP101EpochTruncationPreventsDivergence(t *testing.T) {
+	onB, onA := kip101(t, 0)
+	for o, v := range onB {
+		if onA[o] != v {
+			t.Fatalf("replicas diverged at offset %d: B %q, A %q (B %v, A %v)", o, v, onA[o], onB, onA)
+		}
+	}
+}
+
+func TestClusterKIP101TruncateToHWBugDiverges(t *testing.T) {
+	bugs, _ := bugzoo.Parse([]string{"follower-truncates-to-hw"})
+	onB, onA := kip101(t, bugs)
+	if onA[1] == onB[1] {
+		t.Fatalf("no divergence with follower-truncates-to-hw: B %v, A %v", onB, onA)
+	}
+	t.Logf("divergence shown: B %v, A %v", onB, onA)
+}
+
+func TestClusterFollowerWithLostLogDirRecoversFromPeers(t *testing.T) {
+	tc := newTestCluster(t, 6, 3, 0, nil)
+	tc.createTopic(1, "t", 1, 3, map[string]string{"min.insync.replicas": "2"})
+	l := tc.leader("t", 0)
+	for i := 0; i < 4; i++ {
+		if pr, ok := tc.produce(l, -1, "t", 0, records(2, "v", int64(i)), 5000); !ok || pr.ErrorCode != 0 {
+			t.Fatalf("produce: %s", errName(pr.ErrorCode))
+		}
+	}
+	f := l%3 + 1
+	tc.w.Crash(bname(f), disk.LoseUnsynced)
+	// The follower's disk loses the partition directory altogether.
+	d := tc.w.Disk(bname(f)).Host()
+	names, _ := d.List("t-0")
+	for _, n := range names {
+		if err := d.Remove("t-0/" + n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Remove("t-0"); err != nil {
+		t.Fatal(err)
+	}
+	tc.run(time.Second)
+	tc.w.Restart(bname(f))
+	tc.waitReplicated("t", 1)
+	st, _ := tc.broker(f).Partition("t", 0)
+	if st.LogEndOffset != 8 {
+		t.Fatalf("follower log end offset %d after recovery, want 8", st.LogEndOffset)
+	}
+}
+
+func clusterTraceHash(t *testing.T, seed uint64) uint64 {
+	tc := newTestCluster(t, seed, 3, 0, nil)
+	tc.createTopic(1, "t", 2, 3, nil)
+	l := tc.leader("t", 0)
+	for i := 0; i < 3; i++ {
+		tc.produce(l, -1, "t", 0, records(1, "v", int64(i)), 5000)
+	}
+	tc.w.Crash(bname(l), disk.LoseUnsynced)
+	tc.run(5 * time.Second)
+	tc.w.Restart(bname(l))
+	tc.waitReplicated("t", 2)
+	return tc.w.TraceHash()
+}
+
+func TestClusterDeterministic(t *testing.T) {
+	var a, b uint64
+	t.Run("first", func(t *testing.T) { a = clusterTraceHash(t, 9) })
+	t.Run("second", func(t *testing.T) { b = clusterTraceHash(t, 9) })
+	if a != b {
+		t.Fatalf("same seed, different trace hashes: %x %x", a, b)
+	}
+}
+
+// A leader whose log rots steps down to an in-sync replica with an intact
+// copy, which then serves everything; the rotten batch is never served,
+// and the old leader keeps the intact data around it and keeps following.
+func TestClusterCorruptLeaderStepsDown(t *testing.T) {
+	tc := newTestCluster(t, 7, 5, 0, nil)
+	tc.createAssigned(1, "t", map[string]string{"flush.messages": "1"}, 3, 4, 5)
+	want := map[int64]string{}
+	for i := 0; i < 4; i++ {
+		pr, ok := tc.produce(3, -1, "t", 0, records(2, string(rune('a'+i)), int64(i)), 5000)
+		if !ok || pr.ErrorCode != 0 {
+			t.Fatalf("produce: %s", errName(pr.ErrorCode))
+		}
+		want[pr.BaseOffset], want[pr.BaseOffset+1] = string(rune('a'+i))+"a", string(rune('a'+i))+"b"
+	}
+	if err := tc.w.Disk(bname(3)).BitRot("t-0/00000000000000000000.log", 70); err != nil {
+		t.Fatal(err)
+	}
+	resp := tc.mustCall(3, fetchReq("t", 0, 0, 0, 0)).(*kmsg.FetchResponse)
+	if c := resp.Topics[0].Partitions[0].ErrorCode; c != kerr.KafkaStorageError.Code {
+		t.Fatalf("read of a rotten batch: %s", errName(c))
+	}
+	tc.eventually(20*time.Second, "leadership moved off the rotten replica", func() bool {
+		l := tc.leader("t", 0)
+		return l == 4 || l == 5
+	})
+	l := tc.leader("t", 0)
+	if pr, ok := tc.produce(l, -1, "t", 0, records(1, "z", 9), 5000); !ok || pr.ErrorCode != 0 {
+		t.Fatalf("produce to the new leader: %s", errName(pr.ErrorCode))
+	} else {
+		want[pr.BaseOffset] = "za"
+	}
+	tc.waitReplicated("t", 1)
+	got, _, code := tc.fetchAll(l, "t", 0)
+	if code != 0 || len(got) != len(want) {
+		t.Fatalf("read %d: %s, %v", l, errName(code), got)
+	}
+	for o, v := range want {
+		if got[o] != v {
+			t.Fatalf("offset %d: %q, want %q", o, got[o], v)
+		}
+	}
+	// Alone, broker 3 serves the intact batches and never the rotten one.
+	tc.w.Crash(bname(4), disk.LoseUnsynced)
+	tc.w.Crash(bname(5), disk.LoseUnsynced)
+	tc.eventually(20*time.Second, "3 leads", func() bool {
+		st, ok := tc.broker(3).Partition("t", 0)
+		return ok && st.IsLeader
+	})
+	for off := int64(0); off < int64(len(want)); off++ {
+		fp := tc.mustCall(3, fetchReq("t", 0, off, 0, 0)).(*kmsg.FetchResponse).Topics[0].Partitions[0]
+		if fp.ErrorCode != 0 {
+			if fp.ErrorCode != kerr.KafkaStorageError.Code {
+				t.Fatalf("offset %d: %s", off, errName(fp.ErrorCode))
+			}
+			continue
+		}
+		for o, v := range values(t, fp.RecordBatches) {
+			if want[o] != v {
+				t.Fatalf("broker 3 served %q at %d, want %q", v, o, want[o])
+			}
+		}
+	}
+}
+
+// The last ISR member loses its unsynced log in a power loss while the
+// other replicas, out of the ISR, still hold every acknowledged record.
+// Re-elected, it must not make them truncate to its empty log: it asks
+// them first and hands leadership to one that holds the data.
+func TestClusterLastISRMemberWithLostDataHandsOver(t *testing.T) {
+	tc := newTestCluster(t, 8, 5, 0, func(c *broker.Config) { c.ReplicaLagTimeMaxMs = 2000 })
+	tc.createAssigned(1, "t", map[string]string{"min.insync.replicas": "2"}, 3, 4, 5)
+	want := map[int64]string{}
+	for i := 0; i < 5; i++ {
+		pr, ok := tc.produce(3, -1, "t", 0, records(2, string(rune('a'+i)), int64(i)), 5000)
+		if !ok || pr.ErrorCode != 0 {
+			t.Fatalf("produce: %s", errName(pr.ErrorCode))
+		}
+		want[pr.BaseOffset], want[pr.BaseOffset+1] = string(rune('a'+i))+"a", string(rune('a'+i))+"b"
+	}
+	tc.run(2 * time.Second) // high watermark checkpoints
+	// Cut the leader off from its followers: the ISR shrinks to it.
+	tc.w.Net().Split([]string{bname(3)}, []string{bname(4), bname(5)})
+	if pr, ok := tc.produce(3, 1, "t", 0, records(1, "x", 9), 2000); !ok || pr.ErrorCode != 0 {
+		t.Fatalf("acks=1 produce: %s", errName(pr.ErrorCode))
+	}
+	tc.eventually(20*time.Second, "ISR = {3}", func() bool {
+		return slices.Equal(tc.broker(1).Image().Partition("t", 0).ISR, []int32{3})
+	})
+	tc.w.Crash(bname(3), disk.LoseUnsynced) // flush never: its log is gone
+	tc.w.Net().Heal()
+	tc.eventually(20*time.Second, "partition offline", func() bool { return tc.leader("t", 0) == -1 })
+	tc.w.Restart(bname(3))
+	tc.eventually(30*time.Second, "a leader serving the data", func() bool {
+		l := tc.leader("t", 0)
+		if l < 0 || !tc.w.Up(bname(l)) {
+			return false
+		}
+		st, ok := tc.broker(l).Partition("t", 0)
+		return ok && st.IsLeader && st.HighWatermark >= 10
+	})
+	l := tc.leader("t", 0)
+	got, _, code := tc.fetchAll(l, "t", 0)
+	if code != 0 {
+		t.Fatalf("read from %d: %s", l, errName(code))
+	}
+	for o, v := range want {
+		if got[o] != v {
+			t.Fatalf("acked record %d=%q is %q on leader %d (%v)", o, v, got[o], l, got)
+		}
+	}
+	tc.waitReplicated("t", 1)
+}
+
+// Deleting a topic removes every replica's log; a topic re-created under
+// the same name starts empty, never serving the old directory.
+func TestClusterDeleteAndRecreateTopic(t *testing.T) {
+	tc := newTestCluster(t, 10, 3, 0, nil)
+	tc.createTopic(1, "d", 1, 3, nil)
+	l := tc.leader("d", 0)
+	for i := 0; i < 3; i++ {
+		if pr, ok := tc.produce(l, -1, "d", 0, records(1, "old", int64(i)), 5000); !ok || pr.ErrorCode != 0 {
+			t.Fatalf("produce: %s", errName(pr.ErrorCode))
+		}
+	}
+	del := kmsg.NewPtrDeleteTopicsRequest()
+	del.Version = 6
+	dt := kmsg.NewDeleteTopicsRequestTopic()
+	dt.Topic = kmsg.StringPtr("d")
+	del.Topics = append(del.Topics, dt)
+	if c := tc.mustCall(2, del).(*kmsg.DeleteTopicsResponse).Topics[0].ErrorCode; c != 0 {
+		t.Fatalf("delete: %s", errName(c))
+	}
+	tc.eventually(10*time.Second, "topic gone everywhere", func() bool {
+		for i := 1; i <= 3; i++ {
+			if _, ok := tc.broker(i).Partition("d", 0); ok || tc.broker(i).Image().Topic("d") != nil {
+				return false
+			}
+		}
+		return true
+	})
+	tc.createTopic(3, "d", 1, 3, nil)
+	l = tc.leader("d", 0)
+	pr, ok := tc.produce(l, -1, "d", 0, records(1, "new", 9), 5000)
+	if !ok || pr.ErrorCode != 0 || pr.BaseOffset != 0 {
+		t.Fatalf("produce to the re-created topic: %s at %d", errName(pr.ErrorCode), pr.BaseOffset)
+	}
+	got, _, code := tc.fetchAll(l, "d", 0)
+	if code != 0 || len(got) != 1 || got[0] != "newa" {
+		t.Fatalf("re-created topic holds %v (%s)", got, errName(code))
+	}
+}

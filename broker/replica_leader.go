@@ -1,0 +1,430 @@
+package broker
+
+// The partition leader's side of replication (Kafka's Partition): it
+// tracks each follower's log end offset and last caught-up time from
+// their fetches, moves the high watermark, parks acks=all produces until
+// the high watermark covers them, and proposes ISR changes to the
+// controller (AlterPartition), one at a time per partition.
+//
+// High watermark = min log end offset over the maximal ISR (the committed
+// ISR plus a pending expansion, KIP-497), the leader's own contribution
+// being min(LogEndOffset, RecoveryPoint) when the topic syncs every append;
+// it never decreases while this broker leads.
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/loglab/loglab/broker/bugzoo"
+	"github.com/loglab/loglab/broker/metadata"
+	"github.com/loglab/loglab/host"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// leaderState is a partition's state while this broker leads it.
+type leaderState struct {
+	// epochStart is the log end offset when this leadership began: a
+	// follower joins the ISR only once it has reached it.
+	epochStart int64
+	followers  []*replicaState // every other replica, in replica order
+	// alterInFlight: an AlterPartition is awaiting its verdict;
+	// pendingISR is its ISR when it expands the ISR (maximal ISR).
+	alterInFlight bool
+	pendingISR    []int32
+	// localDropped: followers bugzoo isr-shrink-without-controller
+	// removed from the ISR locally.
+	localDropped []int32
+	waits        []*produceWait
+	// corruptLogged: the "cannot hand over" error was logged once.
+	corruptLogged bool
+	// recovery is the inquiry of a suspect leader (replica_recovery.go);
+	// while it runs the partition serves nobody.
+	recovery *recovery
+}
+
+// replicaState is what the leader knows of one follower.
+type replicaState struct {
+	id  int32
+	leo int64 // -1: unknown since this leadership began
+	// Kafka's caught-up rule: a fetch at offset >= the leader's log end
+	// offset catches up now; a fetch at offset >= the leader's log end
+	// offset at the previous fetch catches up as of that fetch.
+	lastCaughtUp      time.Duration
+	lastFetchLeaderLE int64
+	lastFetchTime     time.Duration
+}
+
+func (ls *leaderState) follower(id int32) *replicaState {
+	for _, f := range ls.followers {
+		if f.id == id {
+			return f
+		}
+	}
+	return nil
+}
+
+// produceWait is an acks=all produce waiting for the high watermark.
+type produceWait struct {
+	lastOffset int64
+	timer      host.Timer
+	done       func(e *kerr.Error)
+	finished   bool
+}
+
+func (w *produceWait) finish(e *kerr.Error) {
+	if w.finished {
+		return
+	}
+	w.finished = true
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.done(e)
+}
+
+// parkProduce answers done once the high watermark passes lastOffset
+// (nil, or NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR is then below
+// min.insync.replicas), at the timeout (REQUEST_TIMED_OUT) or when this
+// broker stops leading (NOT_LEADER_OR_FOLLOWER).
+func (b *Broker) parkProduce(p *partition, lastOffset int64, timeout time.Duration, done func(e *kerr.Error)) {
+	w := &produceWait{lastOffset: lastOffset, done: done}
+	p.lead.waits = append(p.lead.waits, w)
+	w.timer = b.h.AfterFunc(timeout, func() {
+		if p.lead != nil {
+			p.lead.waits = slices.DeleteFunc(p.lead.waits, func(x *produceWait) bool { return x == w })
+		}
+		w.finish(kerr.RequestTimedOut)
+	})
+	b.completeProduceWaits(p)
+}
+
+func (b *Broker) completeProduceWaits(p *partition) {
+	ls := p.lead
+	if ls == nil || len(ls.waits) == 0 {
+		return
+	}
+	kept := ls.waits[:0]
+	var ready []*produceWait
+	for _, w := range ls.waits {
+		if p.hw > w.lastOffset {
+			ready = append(ready, w)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	ls.waits = kept
+	for _, w := range ready {
+		if len(b.effectiveISR(p)) < p.topic.cfg.MinISR() {
+			w.finish(kerr.NotEnoughReplicasAfterAppend)
+		} else {
+			w.finish(nil)
+		}
+	}
+}
+
+// failProduceWaits answers the parked produces when this broker stops
+// leading (and abandons a leadership recovery).
+func (b *Broker) failProduceWaits(p *partition, e *kerr.Error) {
+	if p.lead == nil {
+		return
+	}
+	p.lead.endRecovery()
+	ws := p.lead.waits
+	p.lead.waits = nil
+	for _, w := range ws {
+		w.finish(e)
+	}
+}
+
+// effectiveISR is the ISR the leader acts on: the committed one, minus
+// followers dropped locally by bugzoo isr-shrink-without-controller.
+func (b *Broker) effectiveISR(p *partition) []int32 {
+	if p.lead == nil || len(p.lead.localDropped) == 0 {
+		return p.isr
+	}
+	return slices.DeleteFunc(slices.Clone(p.isr), func(r int32) bool { return slices.Contains(p.lead.localDropped, r) })
+}
+
+// leaderEndOffset is the leader's own contribution to the high watermark.
+func (p *partition) leaderEndOffset() int64 {
+	leo := p.log.LogEndOffset()
+	if p.topic.cfg.SyncsEveryAppend() {
+		return min(leo, p.log.RecoveryPoint())
+	}
+	return leo
+}
+
+// advanceHW recomputes the leader's high watermark; when it moves it
+// answers parked produces and wakes long-polling fetches.
+func (b *Broker) advanceHW(p *partition) {
+	if p.lead == nil || p.log == nil || p.offline != nil || p.lead.recovery != nil {
+		return
+	}
+	hw := p.leaderEndOffset()
+	switch {
+	case b.cfg.Bugs.Has(bugzoo.HWBeforeISR), p.zombie: // bugzoo: test-only deliberate bugs
+	default:
+		maximal := b.effectiveISR(p)
+		for _, r := range p.lead.pendingISR {
+			if !slices.Contains(maximal, r) {
+				maximal = append(slices.Clone(maximal), r)
+			}
+		}
+		for _, r := range maximal {
+			if r == b.cfg.NodeID {
+				continue
+			}
+			f := p.lead.follower(r)
+			if f == nil {
+				continue
+			}
+			hw = min(hw, f.leo)
+		}
+	}
+	if hw > p.hw {
+		p.hw = hw
+		b.completeProduceWaits(p)
+		b.h.Post(p.wake)
+	}
+}
+
+// recordFollowerFetch updates the leader's view of follower id after a
+// fetch at offset, then the high watermark and, if the follower caught
+// up, the ISR.
+func (b *Broker) recordFollowerFetch(p *partition, id int32, offset int64) {
+	f := p.lead.follower(id)
+	if f == nil {
+		return
+	}
+	now := b.h.Monotonic()
+	leo := p.log.LogEndOffset()
+	switch {
+	case offset >= leo:
+		f.lastCaughtUp = now
+	case offset >= f.lastFetchLeaderLE:
+		f.lastCaughtUp = max(f.lastCaughtUp, f.lastFetchTime)
+	}
+	f.lastFetchLeaderLE, f.lastFetchTime = leo, now
+	f.leo = offset
+	b.advanceHW(p)
+	b.maybeExpandISR(p, f)
+}
+
+// maybeExpandISR adds a follower that has caught up with the high
+// watermark and with this leadership's start.
+func (b *Broker) maybeExpandISR(p *partition, f *replicaState) {
+	ls := p.lead
+	if p.zombie || f.leo < p.hw || f.leo < ls.epochStart {
+		return
+	}
+	if i := slices.Index(ls.localDropped, f.id); i >= 0 {
+		ls.localDropped = slices.Delete(ls.localDropped, i, i+1)
+		return
+	}
+	if slices.Contains(p.isr, f.id) || ls.alterInFlight {
+		return
+	}
+	if img := b.follower.Image(); !img.Usable(f.id) {
+		return // the controller would refuse a fenced replica
+	}
+	isr := append(slices.Clone(p.isr), f.id)
+	ls.pendingISR = isr
+	b.alterISR(p, isr)
+}
+
+// alterISR proposes a new ISR to the controller. The committed image stays
+// the truth: a refused change waits for the next image.
+func (b *Broker) alterISR(p *partition, isr []int32) {
+	ls := p.lead
+	ls.alterInFlight = true
+	epoch := p.leaderEpoch
+	rec := metadata.Record{Type: metadata.TypeAlterPartition, AlterPartition: &metadata.AlterPartition{
+		Topic: p.topic.name, Partition: p.index, BrokerID: b.cfg.NodeID, BrokerEpoch: b.follower.BrokerEpoch(),
+		LeaderEpoch: epoch, PartitionEpoch: p.partitionEpoch, ISR: isr,
+	}}
+	b.log.Info("proposing ISR change", "topic", p.topic.name, "partition", p.index, "from", fmt.Sprint(p.isr), "to", fmt.Sprint(isr))
+	b.follower.Submit(rec, func(res metadata.Result, err error) {
+		if p.lead != ls {
+			return // leadership changed meanwhile
+		}
+		ls.alterInFlight = false
+		ls.pendingISR = nil
+		switch {
+		case err != nil:
+			b.log.Info("ISR change outcome unknown; waiting for the image", "topic", p.topic.name, "partition", p.index, "err", err)
+		case res.Err != nil:
+			b.log.Info("ISR change refused; waiting for the image", "topic", p.topic.name, "partition", p.index, "err", res.Err)
+		case res.Partition != nil && res.Partition.LeaderEpoch == p.leaderEpoch && res.Partition.PartitionEpoch >= p.partitionEpoch:
+			p.isr, p.partitionEpoch = slices.Clone(res.Partition.ISR), res.Partition.PartitionEpoch
+		}
+		b.advanceHW(p)
+	})
+}
+
+// scheduleISRCheck runs the ISR shrink check every
+// replica.lag.time.max.ms / 2.
+func (b *Broker) scheduleISRCheck() {
+	b.isrTimer = b.h.AfterFunc(time.Duration(b.cfg.ReplicaLagTimeMaxMs/2)*time.Millisecond, func() {
+		if b.stopping {
+			return
+		}
+		for _, name := range b.sortedTopicNames() {
+			for _, p := range b.topics[name].partitions {
+				if p.lead != nil && !p.zombie && p.offline == nil && p.lead.recovery == nil {
+					b.maybeShrinkISR(p)
+				}
+			}
+		}
+		b.scheduleISRCheck()
+	})
+}
+
+// maybeShrinkISR proposes removing ISR followers that have not caught up
+// for longer than replica.lag.time.max.ms.
+func (b *Broker) maybeShrinkISR(p *partition) {
+	ls := p.lead
+	now := b.h.Monotonic()
+	lag := time.Duration(b.cfg.ReplicaLagTimeMaxMs) * time.Millisecond
+	leo := p.log.LogEndOffset()
+	var out []int32
+	for _, r := range p.isr {
+		f := ls.follower(r)
+		if f == nil || slices.Contains(ls.localDropped, r) {
+			continue
+		}
+		if f.leo < leo && now-f.lastCaughtUp > lag {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return
+	}
+	if b.cfg.Bugs.Has(bugzoo.ISRShrinkWithoutController) { // bugzoo: test-only deliberate bug
+		ls.localDropped = append(ls.localDropped, out...)
+		b.log.Warn("bugzoo: dropping lagging followers from the ISR locally", "topic", p.topic.name, "partition", p.index, "dropped", fmt.Sprint(out))
+		b.advanceHW(p)
+		return
+	}
+	if ls.alterInFlight {
+		return
+	}
+	isr := slices.DeleteFunc(slices.Clone(p.isr), func(r int32) bool { return slices.Contains(out, r) })
+	b.alterISR(p, isr)
+}
+
+// The high watermark is checkpointed per partition (Kafka's
+// replication-offset-checkpoint, here one small file per partition
+// directory) so that a restarted replica starts from it.
+const hwCheckpointFile = "high-watermark-checkpoint"
+
+const hwCheckpointInterval = time.Second
+
+// readHWCheckpoint reads "<high watermark> <leader epoch below it>"; a
+// missing or unreadable file is (0, -1).
+func readHWCheckpoint(d host.Disk, dir string) (int64, int32) {
+	s, err := readSmallFile(d, dir+"/"+hwCheckpointFile)
+	if err != nil {
+		return 0, -1
+	}
+	f := strings.Fields(s)
+	if len(f) != 2 {
+		return 0, -1
+	}
+	hw, err1 := strconv.ParseInt(f[0], 10, 64)
+	e, err2 := strconv.ParseInt(f[1], 10, 32)
+	if err1 != nil || err2 != nil || hw < 0 {
+		return 0, -1
+	}
+	return hw, int32(e)
+}
+
+func (b *Broker) scheduleHWCheckpoint() {
+	b.hwTimer = b.h.AfterFunc(hwCheckpointInterval, func() {
+		if b.stopping {
+			return
+		}
+		b.checkpointHWs()
+		b.scheduleHWCheckpoint()
+	})
+}
+
+func (b *Broker) checkpointHWs() {
+	for _, name := range b.sortedTopicNames() {
+		for _, p := range b.topics[name].partitions {
+			if p.log == nil || p.offline != nil || p.hw == p.hwSaved {
+				continue
+			}
+			dir := partitionDir(p.topic.name, p.index)
+			epoch := int32(-1)
+			if p.hw > 0 {
+				epoch = p.log.EpochAt(p.hw - 1)
+			}
+			line := strconv.FormatInt(p.hw, 10) + " " + strconv.FormatInt(int64(epoch), 10) + "\n"
+			name := dir + "/" + hwCheckpointFile
+			_, err := readSmallFile(b.h.Disk(), name)
+			fresh := errors.Is(err, host.ErrNotExist)
+			if err := writeSmallFile(b.h.Disk(), name, line); err != nil {
+				b.log.Warn("high watermark checkpoint failed", "dir", dir, "err", err)
+				continue
+			}
+			if fresh {
+				b.h.Disk().SyncDir(dir, func(error) {}) // the new file's entry
+			}
+			p.hwSaved = p.hw
+		}
+	}
+}
+
+// corruptRead handles a read that found a corrupt batch at or after
+// offset at: the leader steps down (AlterPartition.StepDown) so that an
+// in-sync replica with an intact copy leads. As a follower it keeps its
+// log — the rotten batch is never served (reads check CRCs) and the
+// intact data around it may be the only copy — and follows from its end;
+// restart recovery cuts the damage. A sole in-sync replica cannot step
+// down: it keeps answering KAFKA_STORAGE_ERROR for the damaged range.
+func (b *Broker) corruptRead(p *partition, at int64, err error) {
+	ls := p.lead
+	if ls == nil || p.zombie || ls.alterInFlight {
+		return
+	}
+	img := b.follower.Image()
+	var isr []int32
+	for _, r := range p.isr {
+		if r != b.cfg.NodeID {
+			isr = append(isr, r)
+		}
+	}
+	usable := false
+	for _, r := range isr {
+		usable = usable || img.Usable(r)
+	}
+	if !usable {
+		if !ls.corruptLogged {
+			ls.corruptLogged = true
+			b.log.Error("corrupt batch in the log of the only usable in-sync replica; cannot hand over", "topic", p.topic.name, "partition", p.index, "offset", at, "err", err)
+		}
+		return
+	}
+	b.log.Warn("corrupt batch in the leader's log; stepping down", "topic", p.topic.name, "partition", p.index, "offset", at, "err", err, "isr", fmt.Sprint(isr))
+	ls.alterInFlight = true
+	rec := metadata.Record{Type: metadata.TypeAlterPartition, AlterPartition: &metadata.AlterPartition{
+		Topic: p.topic.name, Partition: p.index, BrokerID: b.cfg.NodeID, BrokerEpoch: b.follower.BrokerEpoch(),
+		LeaderEpoch: p.leaderEpoch, PartitionEpoch: p.partitionEpoch, ISR: isr, StepDown: true,
+	}}
+	b.follower.Submit(rec, func(res metadata.Result, err error) {
+		if p.lead != ls {
+			return
+		}
+		ls.alterInFlight = false
+		if err == nil {
+			err = res.Err
+		}
+		if err != nil {
+			b.log.Info("step-down not committed; retrying on the next failed read", "topic", p.topic.name, "partition", p.index, "err", err)
+		}
+	})
+}
