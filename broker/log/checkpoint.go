@@ -116,7 +116,6 @@ func (l *Log) writeCheckpoint(done func(error)) {
 	}
 	rp, lso := l.epochSafeRP(l.recoveryPoint), l.logStartOffset
 	l.ckpt.claimRP = max(l.ckpt.claimRP, rp)
-	d := l.h.Disk()
 	tmp, final := l.dir+"/"+checkpointTmp, l.dir+"/"+checkpointName
 	finish := func(err error) {
 		l.ckpt.inFlight = false
@@ -142,17 +141,25 @@ func (l *Log) writeCheckpoint(done func(error)) {
 			w(nil)
 		}
 	}
+	l.replaceFile(tmp, final, encodeCheckpoint(rp, lso), finish)
+}
+
+// replaceFile makes final hold data durably: write tmp, sync it, rename it
+// over final, sync the directory; then done (always asynchronously, on the
+// loop). A crash at any point leaves final either old or new, never torn.
+func (l *Log) replaceFile(tmp, final string, data []byte, done func(error)) {
+	d := l.h.Disk()
 	f, err := d.OpenFile(tmp, true)
 	if err != nil {
-		l.h.Post(func() { finish(err) })
+		l.h.Post(func() { done(err) })
 		return
 	}
 	if err = f.Truncate(0); err == nil {
-		_, err = f.WriteAt(encodeCheckpoint(rp, lso), 0)
+		_, err = f.WriteAt(data, 0)
 	}
 	if err != nil {
 		_ = f.Close()
-		l.h.Post(func() { finish(err) })
+		l.h.Post(func() { done(err) })
 		return
 	}
 	f.Sync(func(err error) {
@@ -163,9 +170,9 @@ func (l *Log) writeCheckpoint(done func(error)) {
 			err = d.Rename(tmp, final)
 		}
 		if err != nil {
-			finish(err)
+			done(err)
 			return
 		}
-		d.SyncDir(l.dir, finish)
+		d.SyncDir(l.dir, done)
 	})
 }

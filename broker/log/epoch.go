@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/loglab/loglab/broker/batch"
-	"github.com/loglab/loglab/host"
 )
 
 // Leader-epoch cache (Kafka's LeaderEpochFileCache, KIP-101/KIP-279): the
@@ -311,7 +310,6 @@ func (l *Log) writeEpochs() {
 		c.entries = slices.Delete(c.entries, 0, k)
 	}
 	data := encodeEpochCheckpoint(c.entries)
-	d := l.h.Disk()
 	tmp, final := l.dir+"/"+epochCheckpointTmp, l.dir+"/"+epochCheckpointName
 	finish := func(err error) {
 		c.inFlight = false
@@ -335,32 +333,7 @@ func (l *Log) writeEpochs() {
 		}
 		l.scheduleCheckpoint()
 	}
-	f, err := d.OpenFile(tmp, true)
-	if err != nil {
-		l.h.Post(func() { finish(err) })
-		return
-	}
-	if err = f.Truncate(0); err == nil {
-		_, err = f.WriteAt(data, 0)
-	}
-	if err != nil {
-		_ = f.Close()
-		l.h.Post(func() { finish(err) })
-		return
-	}
-	f.Sync(func(err error) {
-		if cerr := f.Close(); err == nil && cerr != nil && !errors.Is(cerr, host.ErrClosed) {
-			err = cerr
-		}
-		if err == nil {
-			err = d.Rename(tmp, final)
-		}
-		if err != nil {
-			finish(err)
-			return
-		}
-		d.SyncDir(l.dir, finish)
-	})
+	l.replaceFile(tmp, final, data, finish)
 }
 
 // encodeEpochCheckpoint renders Kafka's leader-epoch-checkpoint text:
