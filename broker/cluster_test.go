@@ -308,6 +308,9 @@ func kip101(t *testing.T, bugs bugzoo.Set) (onB, onA map[int64]string) {
 	if st, _ := tc.broker(b).Partition("t", 0); st.LogEndOffset != 1 {
 		t.Fatalf("B's log end offset %d after losing m2, want 1", st.LogEndOffset)
 	}
+	// B reopened below its checkpointed high watermark: before serving it
+	// asks the other replica (A, down: no answer) for recoveryWait (3s).
+	tc.run(4 * time.Second)
 	for i, m := range []string{"m3-", "m4-"} {
 		if pr, ok := tc.produce(b, 1, "t", 0, records(1, m, int64(3+i)), 5000); !ok || pr.ErrorCode != 0 || pr.BaseOffset != int64(1+i) {
 			t.Fatalf("%s: %s at %d", m, errName(pr.ErrorCode), pr.BaseOffset)

@@ -6,15 +6,19 @@ package broker
 // the controller elects it anyway — typically as the last ISR member, the
 // case Kafka's KIP-966 addresses — it must not serve its short log and
 // make the followers truncate to it. Instead it first asks every other
-// usable replica how far its log matches the committed one: an
+// registered replica — fenced ones too: a broker whose heartbeats lapsed
+// during a pause is fenced but still holds its log — how far its log
+// matches the committed one: an
 // OffsetForLeaderEpoch for the epoch of the checkpointed high watermark
 // (hwEpoch), which a follower answers from its own log for a replica that
 // claims a leader epoch at least as new as its own (key23). By the epoch
 // invariant, a replica whose hwEpoch data ends at offset X holds the
 // committed log up to X.
 //
-// If a replica holds more than this one, the leader adds it to the ISR
-// and steps down to it (AlterPartition, then AlterPartition.StepDown);
+// If a usable replica holds more than this one, the leader adds it to the
+// ISR and steps down to it (AlterPartition, then AlterPartition.StepDown);
+// if the one holding the most is fenced, it waits for it to be unfenced,
+// up to recoveryMaxWait;
 // otherwise — nobody answers within the recovery wait, or nobody holds
 // more — it leads with what it has, as Kafka does, and whatever it lacks
 // is lost. Until then it answers NOT_LEADER_OR_FOLLOWER to everyone, so
@@ -33,13 +37,20 @@ import (
 )
 
 // recoveryWait bounds how long a suspect leader waits for the other
-// replicas' answers.
-const recoveryWait = 3 * time.Second
+// replicas' answers; recoveryMaxWait how long it waits for a replica that
+// answered with more of the committed log, but is fenced, to come back
+// (a broker whose heartbeats lapsed during a pause is fenced yet holds
+// the data: leading without it would truncate it away).
+const (
+	recoveryWait    = 3 * time.Second
+	recoveryMaxWait = 10 * time.Second
+)
 
 // recovery is a suspect leader's inquiry.
 type recovery struct {
 	answers  map[int32]int64 // replica → end of its log matching the committed one
 	pending  int
+	deadline time.Duration // Monotonic: stop waiting for a fenced replica
 	timer    host.Timer
 	probes   []host.Conn
 	deciding bool
@@ -49,14 +60,16 @@ type recovery struct {
 // startRecovery begins the inquiry for the suspect leader p.
 func (b *Broker) startRecovery(p *partition) {
 	ls := p.lead
-	rc := &recovery{answers: map[int32]int64{}}
+	rc := &recovery{answers: map[int32]int64{}, deadline: b.h.Monotonic() + recoveryMaxWait}
 	ls.recovery = rc
 	img := b.follower.Image()
 	b.log.Warn("leading a partition whose log lost committed data: asking the other replicas first",
 		"topic", p.topic.name, "partition", p.index, "log_end_offset", p.log.LogEndOffset(), "hw_epoch", p.hwEpoch)
 	for _, r := range p.replicas {
+		// Fenced replicas are asked too: fencing says their heartbeats
+		// lapsed, not that their logs are gone.
 		br := img.Broker(r)
-		if r == b.cfg.NodeID || br == nil || br.Fenced {
+		if r == b.cfg.NodeID || br == nil {
 			continue
 		}
 		rc.pending++
@@ -160,11 +173,23 @@ func (b *Broker) decideRecovery(p *partition, ls *leaderState, rc *recovery) {
 		return
 	}
 	img := b.follower.Image()
-	best, bestR := p.log.LogEndOffset(), b.cfg.NodeID
+	best, bestR := p.log.LogEndOffset(), b.cfg.NodeID // among usable replicas
+	most, mostR := p.log.LogEndOffset(), b.cfg.NodeID // among all that answered
 	for _, r := range slices.Sorted(maps.Keys(rc.answers)) {
-		if end := rc.answers[r]; end > best && img.Usable(r) {
+		end := rc.answers[r]
+		if end > most {
+			most, mostR = end, r
+		}
+		if end > best && img.Usable(r) {
 			best, bestR = end, r
 		}
+	}
+	if mostR != bestR && b.h.Monotonic() < rc.deadline {
+		// The replica holding the most is fenced: wait for it (its
+		// unfencing changes the image; decide again shortly).
+		rc.timer.Stop()
+		rc.timer = b.h.AfterFunc(200*time.Millisecond, func() { b.decideRecovery(p, ls, rc) })
+		return
 	}
 	if bestR == b.cfg.NodeID {
 		b.finishRecovery(p, ls, rc, "no other replica holds more of the committed log")
