@@ -323,10 +323,6 @@ func (b *Broker) becomeFollower(img *metadata.Image, p *partition, ip *metadata.
 	b.stopFollowing(p)
 	p.leader, p.leaderEpoch, p.isLeader, p.zombie = ip.Leader, ip.LeaderEpoch, false, false
 	if ip.Leader >= 0 && ip.Leader != b.cfg.NodeID {
-		// Following a leader repairs what the log lost.
-		p.suspect = false
-	}
-	if ip.Leader >= 0 && ip.Leader != b.cfg.NodeID {
 		if br := img.Broker(ip.Leader); br != nil {
 			b.startFollowing(p, ip.Leader, br.Addr)
 		}
@@ -406,7 +402,7 @@ func (b *Broker) openPartitionLog(p *partition) error {
 	p.hw = min(hw, l.LogEndOffset())
 	p.hwSaved = p.hw
 	if hw > l.LogEndOffset() {
-		p.suspect, p.hwEpoch = true, hwEpoch
+		p.markSuspect(hw, hwEpoch)
 		b.log.Warn("partition log reopened below its checkpointed high watermark: committed data was lost here", "dir", dir, "log_end_offset", l.LogEndOffset(), "high_watermark_checkpoint", hw)
 	}
 	return nil

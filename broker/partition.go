@@ -107,12 +107,34 @@ type partition struct {
 	lead *leaderState
 	// follow is the follower's fetch state; nil unless following a leader.
 	follow *followState
-	// suspect: the log reopened shorter than its checkpointed high
-	// watermark (hwEpoch: the leader epoch of the batch just below it):
-	// it lost committed data, so it leads only after asking the other
-	// replicas (replica_recovery.go).
-	suspect bool
-	hwEpoch int32
+	// suspect: the log is shorter than a high watermark it once had
+	// (suspectHW; hwEpoch: the leader epoch of the batch just below it) —
+	// it reopened short after a crash, or a truncation hit rot and dropped
+	// the log — so it lost committed data and leads only after asking the
+	// other replicas (replica_recovery.go). It stays suspect until, as a
+	// follower, its log reaches suspectHW again.
+	suspect   bool
+	suspectHW int64
+	hwEpoch   int32
+}
+
+// markSuspect records that the log lost committed data below hw.
+func (p *partition) markSuspect(hw int64, hwEpoch int32) {
+	if hw <= p.log.LogEndOffset() {
+		return
+	}
+	if !p.suspect || hw > p.suspectHW {
+		p.suspectHW, p.hwEpoch = hw, hwEpoch
+	}
+	p.suspect = true
+}
+
+// maybeUnsuspect clears suspect once the follower's log holds everything
+// the lost high watermark covered.
+func (p *partition) maybeUnsuspect() {
+	if p.suspect && p.log.LogEndOffset() >= p.suspectHW {
+		p.suspect = false
+	}
 }
 
 // highWatermark is the offset below which records are visible to

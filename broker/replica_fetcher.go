@@ -114,10 +114,20 @@ func (b *Broker) truncate(p *partition, offset int64) {
 	b.log.Info("truncating follower log", "topic", p.topic.name, "partition", p.index, "from", p.log.LogEndOffset(), "to", offset)
 	err := p.log.TruncateTo(offset)
 	if errors.Is(err, plog.ErrCorruption) {
-		// The batch to cut at cannot be read: drop the whole log, the
-		// leader has it.
+		// The batch to cut at cannot be read: drop the whole log and
+		// refetch it. Committed records go with it, so until the log is
+		// back above the high watermark this replica is suspect: elected
+		// meanwhile, it asks the others before leading.
 		b.log.Warn("truncation hit a corrupt batch; truncating the whole log", "topic", p.topic.name, "partition", p.index, "err", err)
+		hwEpoch := int32(-1)
+		if p.hw > 0 {
+			hwEpoch = p.log.EpochAt(p.hw - 1)
+		}
+		lost := p.hw
 		err = p.log.TruncateTo(p.log.LogStartOffset())
+		if err == nil {
+			p.markSuspect(lost, hwEpoch)
+		}
 	}
 	if err != nil {
 		b.log.Error("truncation failed", "topic", p.topic.name, "partition", p.index, "err", err)
@@ -481,6 +491,7 @@ func (f *replicaFetcher) applyFetched(p *partition, rp *kmsg.FetchResponseTopicP
 		}
 	}
 	p.hw = max(min(rp.HighWatermark, p.log.LogEndOffset()), 0)
+	p.maybeUnsuspect()
 	if len(rp.RecordBatches) > 0 && p.topic.cfg.SyncsEveryAppend() {
 		// As Kafka's follower flushes inside its append under
 		// flush.messages=1, fetch on (and so report the new end offset)

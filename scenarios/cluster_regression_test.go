@@ -24,3 +24,20 @@ func TestClusterSwarmRegressionFencedReplicaHoldsCommittedLog(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterSwarmRegressionRotDroppedLogStaysSuspect pins seed 417: a
+// follower whose epoch truncation hit a rotten batch dropped its whole log
+// and refetched, and it was no longer marked as having lost committed data
+// (becoming follower cleared the mark). Elected before it had caught up, it
+// led with its short log and the others truncated acknowledged records
+// (events-0 offsets 570-721). A replica now stays suspect until its log is
+// back above the high watermark it lost, and asks the others if elected.
+func TestClusterSwarmRegressionRotDroppedLogStaysSuspect(t *testing.T) {
+	res, err := mustLookup(t, "cluster-swarm").Run(Options{Seed: 417})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK {
+		t.Errorf("seed 417: %v\nrepro: %s", res.Anomalies, res.Repro)
+	}
+}
