@@ -199,6 +199,15 @@ func (b *Broker) decideRecovery(p *partition, ls *leaderState, rc *recovery) {
 	b.log.Warn("handing leadership to a replica holding more of the committed log", "topic", p.topic.name, "partition", p.index, "to", bestR, "its_end", best, "our_end", p.log.LogEndOffset())
 	fail := func(err error) {
 		rc.deciding = false
+		if b.h.Monotonic() < rc.deadline {
+			// The controller may be moving (NOT_CONTROLLER, a lost
+			// connection): try the hand-over again rather than lead
+			// with a log known to be short.
+			b.log.Info("hand-over not committed; trying again", "topic", p.topic.name, "partition", p.index, "err", err)
+			rc.timer.Stop()
+			rc.timer = b.h.AfterFunc(200*time.Millisecond, func() { b.decideRecovery(p, ls, rc) })
+			return
+		}
 		b.log.Info("hand-over not committed; leading with our log", "topic", p.topic.name, "partition", p.index, "err", err)
 		b.finishRecovery(p, ls, rc, "hand-over failed")
 	}
