@@ -445,3 +445,31 @@ func writeSmallFile(d host.Disk, name, content string) error {
 	f.Sync(func(error) { f.Close() })
 	return nil
 }
+
+// reportOffline tells the controller that this broker's copy of p is
+// offline (AlterPartition.Offline, as Kafka brokers report offline log
+// directories), so that it leaves the ISR at once instead of holding
+// acks=all back until replica.lag.time.max.ms. Retried until the image
+// shows it out of the ISR (or it is the last member, which stays).
+func (b *Broker) reportOffline(p *partition) {
+	if b.follower == nil || p.offline == nil || b.stopping {
+		return
+	}
+	if img := b.follower.Image(); img != nil {
+		ip := img.Partition(p.topic.name, p.index)
+		if ip == nil || !slices.Contains(ip.ISR, b.cfg.NodeID) || len(ip.ISR) == 1 {
+			return
+		}
+	}
+	b.follower.Submit(metadata.Record{Type: metadata.TypeAlterPartition, AlterPartition: &metadata.AlterPartition{
+		Topic: p.topic.name, Partition: p.index, BrokerID: b.cfg.NodeID, BrokerEpoch: b.follower.BrokerEpoch(), Offline: true,
+	}}, func(res metadata.Result, err error) {
+		if err == nil {
+			err = res.Err
+		}
+		if err != nil {
+			b.log.Info("offline report not committed; retrying", "topic", p.topic.name, "partition", p.index, "err", err)
+			b.h.AfterFunc(500*time.Millisecond, func() { b.reportOffline(p) })
+		}
+	})
+}

@@ -235,4 +235,5 @@ func (b *Broker) takeOffline(p *partition, err error) {
 	p.offline = err
 	b.log.Error("partition offline: log failed", "topic", p.topic.name, "partition", p.index, "err", err)
 	b.h.Post(p.wake)
+	b.reportOffline(p)
 }

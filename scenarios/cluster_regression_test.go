@@ -44,3 +44,23 @@ func TestClusterSwarmRegressionRotDroppedLogStaysSuspect(t *testing.T) {
 		t.Errorf("seed 417: %v\nrepro: %s", res.Anomalies, res.Repro)
 	}
 }
+
+// TestClusterSwarmRegressionOfflineReplicaLeavesISR pins seeds 127, 307
+// and 343: a follower's epoch truncation hit a rotten batch and its
+// partition went offline, but it stayed in the ISR until
+// replica.lag.time.max.ms (30 s) ran out, so acks=all stalled ~37 s past
+// the heal (liveness bound 15 s). A broker now reports an offline
+// partition to the controller (AlterPartition.Offline, as Kafka brokers
+// report offline log directories, KIP-112), which takes it out of the ISR.
+func TestClusterSwarmRegressionOfflineReplicaLeavesISR(t *testing.T) {
+	sc := mustLookup(t, "cluster-swarm")
+	for _, seed := range []uint64{127, 307, 343} {
+		res, err := sc.Run(Options{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.OK {
+			t.Errorf("seed %d: %v\nrepro: %s", seed, res.Anomalies, res.Repro)
+		}
+	}
+}

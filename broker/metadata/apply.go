@@ -314,6 +314,9 @@ func (img *Image) alterPartition(ap *AlterPartition) Result {
 	if _, err := img.checkEpoch(&BrokerEpochRef{BrokerID: ap.BrokerID, BrokerEpoch: ap.BrokerEpoch}); err != nil {
 		return Result{Err: err}
 	}
+	if ap.Offline {
+		return img.replicaOffline(img.Topic(ap.Topic), p, ap.BrokerID)
+	}
 	if ap.BrokerID != p.Leader {
 		return Result{Err: kerr.NotLeaderForPartition}
 	}
@@ -346,6 +349,25 @@ func (img *Image) alterPartition(ap *AlterPartition) Result {
 	}
 	if !slices.Equal(isr, p.ISR) { // an unchanged ISR keeps its epoch
 		p.ISR = isr
+		p.PartitionEpoch++
+	}
+	cp := *p
+	cp.Replicas, cp.ISR = slices.Clone(p.Replicas), slices.Clone(p.ISR)
+	return Result{Partition: &cp}
+}
+
+// replicaOffline takes replica r, whose copy is offline, out of p's ISR
+// (never the last member) and elects a new leader if r led
+// (AlterPartition.Offline).
+func (img *Image) replicaOffline(t *Topic, p *Partition, r int32) Result {
+	if !slices.Contains(p.Replicas, r) {
+		return Result{Err: kerr.InvalidRequest}
+	}
+	if slices.Contains(p.ISR, r) && len(p.ISR) > 1 {
+		p.ISR = slices.DeleteFunc(slices.Clone(p.ISR), func(x int32) bool { return x == r })
+		if p.Leader == r {
+			img.setLeader(p, img.electLeader(t, p))
+		}
 		p.PartitionEpoch++
 	}
 	cp := *p

@@ -247,3 +247,35 @@ func TestImageEncodeRoundTrip(t *testing.T) {
 		t.Fatalf("truncated image: %v", err)
 	}
 }
+
+// A replica reporting its copy offline (AlterPartition.Offline) leaves the
+// ISR; a reporting leader is replaced by a usable ISR member; the last ISR
+// member stays; a stale broker epoch or a non-replica is refused.
+func TestReplicaOfflineLeavesISR(t *testing.T) {
+	c, epochs := newCluster(t, 4)
+	c.mustOK(Record{Type: TypeCreateTopic, CreateTopic: &CreateTopic{Name: "t", NumPartitions: 1, ReplicationFactor: 3, Assignments: [][]int32{{1, 2, 3}}}})
+	offline := func(id int32, epoch int64) Result {
+		return c.apply(Record{Type: TypeAlterPartition, AlterPartition: &AlterPartition{Topic: "t", Partition: 0, BrokerID: id, BrokerEpoch: epoch, Offline: true}})
+	}
+	p := func() *Partition { return c.img.Partition("t", 0) }
+	pe := p().PartitionEpoch
+	if res := offline(2, epochs[1]); res.Err != nil || !slices.Equal(p().ISR, []int32{1, 3}) || p().Leader != 1 || p().PartitionEpoch != pe+1 {
+		t.Fatalf("follower offline: %v, ISR %v leader %d epoch %d", res.Err, p().ISR, p().Leader, p().PartitionEpoch)
+	}
+	if res := offline(2, epochs[1]); res.Err != nil || p().PartitionEpoch != pe+1 {
+		t.Fatalf("a repeated report must change nothing: %v, epoch %d", res.Err, p().PartitionEpoch)
+	}
+	le := p().LeaderEpoch
+	if res := offline(1, epochs[0]); res.Err != nil || !slices.Equal(p().ISR, []int32{3}) || p().Leader != 3 || p().LeaderEpoch != le+1 {
+		t.Fatalf("leader offline: %v, ISR %v leader %d", res.Err, p().ISR, p().Leader)
+	}
+	if res := offline(3, epochs[2]); res.Err != nil || !slices.Equal(p().ISR, []int32{3}) || p().Leader != 3 {
+		t.Fatalf("the last ISR member must stay: %v, ISR %v leader %d", res.Err, p().ISR, p().Leader)
+	}
+	if res := offline(3, epochs[2]+100); !errors.Is(res.Err, kerr.StaleBrokerEpoch) {
+		t.Fatalf("stale broker epoch: %v", res.Err)
+	}
+	if res := offline(4, epochs[3]); !errors.Is(res.Err, kerr.InvalidRequest) {
+		t.Fatalf("not a replica: %v", res.Err)
+	}
+}

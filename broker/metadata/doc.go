@@ -42,7 +42,9 @@
 //   - LeaderEpoch grows by one on every leader change and PartitionEpoch by
 //     one on every leader or ISR change; neither ever decreases.
 //   - Leaders are elected from the ISR only (also when a leader steps down
-//     with AlterPartition.StepDown, its replica being unusable). With the topic config
+//     with AlterPartition.StepDown, its replica being unusable, or a replica
+//     reports its copy offline with AlterPartition.Offline, which takes it
+//     out of the ISR unless it is the last member). With the topic config
 //     unclean.leader.election.enable=true, when no ISR member is usable, any
 //     unfenced replica may be elected and the ISR becomes just that replica
 //     (the data loss Kafka documents for that setting).

@@ -112,6 +112,13 @@ type DeleteTopic struct {
 // its own replica is unusable (a corrupt batch in its log): ISR is then the
 // current ISR without the leader, and a usable member of it is elected in
 // replica order (no member usable: INELIGIBLE_REPLICA, nothing changes).
+//
+// Offline (a loglab addition, like Kafka's report of offline log
+// directories, KIP-112) is any replica, at its current broker epoch,
+// reporting that its copy of the partition is offline (its log failed):
+// it leaves the ISR unless it is the last member, and if it led, a usable
+// remaining member is elected. Leader and partition epochs are not
+// checked: a follower may not know them, and the report is idempotent.
 type AlterPartition struct {
 	Topic          string  `json:"topic"`
 	Partition      int32   `json:"partition"`
@@ -121,6 +128,7 @@ type AlterPartition struct {
 	PartitionEpoch int32   `json:"partitionEpoch"`
 	ISR            []int32 `json:"isr"`
 	StepDown       bool    `json:"stepDown,omitempty"`
+	Offline        bool    `json:"offline,omitempty"`
 }
 
 // ElectionType is Kafka's ElectLeaders election type.
