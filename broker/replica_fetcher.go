@@ -82,6 +82,16 @@ func (b *Broker) startFollowing(p *partition, leader int32, addr string) {
 	p.follow = fs
 	i, _ := slices.BinarySearchFunc(f.parts, p, comparePartitions)
 	f.parts = slices.Insert(f.parts, i, p)
+	// The new partition must not wait behind a pause armed for the
+	// others: while a partition waits for its appends to be durable its
+	// retry is an hour away, and if it moves to another leader before the
+	// wait ends nothing else would cut that pause short (cluster-swarm
+	// seed 1680: a fetcher wedged for the rest of the run).
+	if f.wake != nil {
+		f.wake.Stop()
+		f.wake = nil
+	}
+	b.h.Post(f.kick)
 }
 
 func comparePartitions(a, b *partition) int {

@@ -64,3 +64,23 @@ func TestClusterSwarmRegressionOfflineReplicaLeavesISR(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterSwarmRegressionFetcherNotWedged pins seeds 1208, 1219 and
+// 1680: a replica fetcher paused for up to an hour (a partition waiting
+// for its appends to become durable) kept that pause when the partition
+// moved to another leader, and a partition that then joined the fetcher
+// was never fetched: acks=all timed out for the rest of the run (1680
+// left an acknowledged record above the final high watermark). Adding a
+// partition now cuts any pause short.
+func TestClusterSwarmRegressionFetcherNotWedged(t *testing.T) {
+	sc := mustLookup(t, "cluster-swarm")
+	for _, seed := range []uint64{1208, 1219, 1680} {
+		res, err := sc.Run(Options{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.OK {
+			t.Errorf("seed %d: %v\nrepro: %s", seed, res.Anomalies, res.Repro)
+		}
+	}
+}
