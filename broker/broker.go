@@ -111,53 +111,56 @@ func (b *Broker) Start(h host.Host) {
 		b.log.Error("broker cannot start: recovery failed", "err", err)
 		return
 	}
-	l, err := h.Net().Listen(b.cfg.Listen, host.ListenOptions{MaxFrameBytes: b.cfg.MaxFrameBytes}, b.accept)
+	adv, err := b.listen()
 	if err != nil {
-		b.failed = fmt.Errorf("broker: listen on %s: %w", b.cfg.Listen, err)
-		b.log.Error("broker cannot start", "err", b.failed)
+		b.cannotStart(err)
 		return
+	}
+	b.scheduleRetention()
+	b.log.Info("broker started", "listen", b.listener.Addr(), "advertised", adv, "node_id", b.cfg.NodeID, "topics", len(b.topics))
+}
+
+// listen opens the client listener and parses the advertised address
+// (advertised.listeners, by default the listener's own), returning it.
+func (b *Broker) listen() (string, error) {
+	l, err := b.h.Net().Listen(b.cfg.Listen, host.ListenOptions{MaxFrameBytes: b.cfg.MaxFrameBytes}, b.accept)
+	if err != nil {
+		return "", fmt.Errorf("broker: listen on %s: %w", b.cfg.Listen, err)
 	}
 	b.listener = l
 	adv := b.cfg.AdvertisedAddr
 	if adv == "" {
 		adv = l.Addr()
 	}
-	b.advHost, b.advPort, err = splitHostPort(adv)
-	if err != nil {
-		b.failed = err
-		b.log.Error("broker cannot start", "err", err)
-		l.Close()
-		return
+	if b.advHost, b.advPort, err = splitHostPort(adv); err != nil {
+		return "", err
 	}
-	b.scheduleRetention()
-	b.log.Info("broker started", "listen", l.Addr(), "advertised", adv, "node_id", b.cfg.NodeID, "topics", len(b.topics))
+	return adv, nil
+}
+
+// cannotStart records why the broker failed to start and releases its
+// listener, if it has one.
+func (b *Broker) cannotStart(err error) {
+	b.failed = err
+	b.log.Error("broker cannot start", "err", err)
+	if b.listener != nil {
+		b.listener.Close()
+	}
 }
 
 // startClustered starts a cluster-mode broker: listener, then voter and
 // metadata follower; topics come from the image (no catalogue recovery).
 func (b *Broker) startClustered() {
-	l, err := b.h.Net().Listen(b.cfg.Listen, host.ListenOptions{MaxFrameBytes: b.cfg.MaxFrameBytes}, b.accept)
-	if err != nil {
-		b.failed = fmt.Errorf("broker: listen on %s: %w", b.cfg.Listen, err)
-		b.log.Error("broker cannot start", "err", b.failed)
-		return
-	}
-	b.listener = l
-	adv := b.cfg.AdvertisedAddr
-	if adv == "" {
-		adv = l.Addr()
-	}
-	if b.advHost, b.advPort, err = splitHostPort(adv); err == nil {
+	adv, err := b.listen()
+	if err == nil {
 		err = b.startCluster(adv)
 	}
 	if err != nil {
-		b.failed = err
-		b.log.Error("broker cannot start", "err", err)
-		l.Close()
+		b.cannotStart(err)
 		return
 	}
 	b.scheduleRetention()
-	b.log.Info("broker started in cluster mode", "listen", l.Addr(), "advertised", adv, "node_id", b.cfg.NodeID, "controllers", strings.Join(b.cfg.Controllers, ","))
+	b.log.Info("broker started in cluster mode", "listen", b.listener.Addr(), "advertised", adv, "node_id", b.cfg.NodeID, "controllers", strings.Join(b.cfg.Controllers, ","))
 }
 
 // splitHostPort splits "host:port" (the host may be empty or a bracketed

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // ErrMalformedRequest classifies a request frame that cannot be parsed: a
@@ -108,4 +110,20 @@ func appendResponseHeader(dst []byte, key int16, correlationID int32, flexible b
 		dst = append(dst, 0)
 	}
 	return dst
+}
+
+// appendRequest frames req as a client would: request header v1 (v2, with
+// an empty tag section, when the version is flexible), then the body. The
+// broker sends requests of its own to other brokers (replica fetches,
+// leadership-recovery probes).
+func appendRequest(dst []byte, req kmsg.Request, corr int32, clientID string) []byte {
+	dst = binary.BigEndian.AppendUint16(dst, uint16(req.Key()))
+	dst = binary.BigEndian.AppendUint16(dst, uint16(req.GetVersion()))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(corr))
+	dst = binary.BigEndian.AppendUint16(dst, uint16(len(clientID)))
+	dst = append(dst, clientID...)
+	if req.IsFlexible() {
+		dst = append(dst, 0)
+	}
+	return req.AppendTo(dst)
 }

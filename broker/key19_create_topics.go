@@ -77,17 +77,7 @@ func (b *Broker) handleCreateTopics(r *request) {
 			out.TopicID = id
 			out.NumPartitions = partitions
 			out.ReplicationFactor = 1
-			for _, e := range topics.Describe(b.cfg.TopicDefaults, overrides) {
-				c := kmsg.NewCreateTopicsResponseTopicConfig()
-				c.Name = e.Name
-				v := e.Value
-				c.Value = &v
-				c.Source = int8(kmsg.ConfigSourceDefaultConfig)
-				if e.Override {
-					c.Source = int8(kmsg.ConfigSourceDynamicTopicConfig)
-				}
-				out.Configs = append(out.Configs, c)
-			}
+			out.Configs = b.appendCreatedConfigs(out.Configs, overrides)
 		}
 		if req.ValidateOnly {
 			fillCreated(out, topics.ID{})
@@ -259,17 +249,7 @@ func (b *Broker) createClusterTopic(rt kmsg.CreateTopicsRequestTopic, validateOn
 	fill := func(id [16]byte) {
 		out.TopicID = id
 		out.NumPartitions, out.ReplicationFactor = ct.NumPartitions, ct.ReplicationFactor
-		for _, e := range topics.Describe(b.cfg.TopicDefaults, overrides) {
-			c := kmsg.NewCreateTopicsResponseTopicConfig()
-			c.Name = e.Name
-			v := e.Value
-			c.Value = &v
-			c.Source = int8(kmsg.ConfigSourceDefaultConfig)
-			if e.Override {
-				c.Source = int8(kmsg.ConfigSourceDynamicTopicConfig)
-			}
-			out.Configs = append(out.Configs, c)
-		}
+		out.Configs = b.appendCreatedConfigs(out.Configs, overrides)
 	}
 	if validateOnly {
 		fill([16]byte{})
@@ -291,4 +271,22 @@ func (b *Broker) createClusterTopic(rt kmsg.CreateTopicsRequestTopic, validateOn
 		}
 		answer()
 	})
+}
+
+// appendCreatedConfigs appends a created topic's configs as CreateTopics v5+
+// reports them: every config, its source the topic override or the
+// broker default.
+func (b *Broker) appendCreatedConfigs(dst []kmsg.CreateTopicsResponseTopicConfig, overrides map[string]string) []kmsg.CreateTopicsResponseTopicConfig {
+	for _, e := range topics.Describe(b.cfg.TopicDefaults, overrides) {
+		c := kmsg.NewCreateTopicsResponseTopicConfig()
+		c.Name = e.Name
+		v := e.Value
+		c.Value = &v
+		c.Source = int8(kmsg.ConfigSourceDefaultConfig)
+		if e.Override {
+			c.Source = int8(kmsg.ConfigSourceDynamicTopicConfig)
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }

@@ -232,17 +232,7 @@ func (f *replicaFetcher) send(req kmsg.Request, timeout time.Duration, handle fu
 	}
 	f.corr++
 	corr := f.corr
-	var buf []byte
-	buf = binary.BigEndian.AppendUint16(buf, uint16(req.Key()))
-	buf = binary.BigEndian.AppendUint16(buf, uint16(req.GetVersion()))
-	buf = binary.BigEndian.AppendUint32(buf, uint32(corr))
-	client := "replica-fetcher"
-	buf = binary.BigEndian.AppendUint16(buf, uint16(len(client)))
-	buf = append(buf, client...)
-	if req.IsFlexible() {
-		buf = append(buf, 0)
-	}
-	buf = req.AppendTo(buf)
+	buf := appendRequest(nil, req, corr, "replica-fetcher")
 	f.inflight = corr
 	f.onResp = func(frame []byte) {
 		resp := req.ResponseKind()

@@ -25,7 +25,6 @@ package broker
 // no follower truncates to it.
 
 import (
-	"encoding/binary"
 	"fmt"
 	"maps"
 	"slices"
@@ -93,15 +92,7 @@ func (b *Broker) probe(p *partition, ls *leaderState, rc *recovery, r int32, add
 	rp.Partition, rp.CurrentLeaderEpoch, rp.LeaderEpoch = p.index, p.leaderEpoch, p.hwEpoch
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	var buf []byte
-	buf = binary.BigEndian.AppendUint16(buf, uint16(req.Key()))
-	buf = binary.BigEndian.AppendUint16(buf, uint16(req.Version))
-	buf = binary.BigEndian.AppendUint32(buf, 1)
-	client := "leader-recovery"
-	buf = binary.BigEndian.AppendUint16(buf, uint16(len(client)))
-	buf = append(buf, client...)
-	buf = append(buf, 0) // flexible header: no tags
-	buf = req.AppendTo(buf)
+	buf := appendRequest(nil, req, 1, "leader-recovery")
 	h := &probeConn{}
 	h.onFrame = func(frame []byte) {
 		h.conn.Close()
