@@ -12,7 +12,15 @@ const (
 	keyFetch                int16 = 1
 	keyListOffsets          int16 = 2
 	keyMetadata             int16 = 3
+	keyOffsetCommit         int16 = 8
+	keyOffsetFetch          int16 = 9
 	keyFindCoordinator      int16 = 10
+	keyJoinGroup            int16 = 11
+	keyHeartbeat            int16 = 12
+	keyLeaveGroup           int16 = 13
+	keySyncGroup            int16 = 14
+	keyDescribeGroups       int16 = 15
+	keyListGroups           int16 = 16
 	keyCreateTopics         int16 = 19
 	keyDeleteTopics         int16 = 20
 	keyApiVersions          int16 = 18
@@ -41,7 +49,15 @@ func init() {
 		{keyFetch, 4, 18, (*Broker).handleFetch},
 		{keyListOffsets, 0, 10, (*Broker).handleListOffsets},
 		{keyMetadata, 0, 13, (*Broker).handleMetadata},
+		{keyOffsetCommit, 0, 9, (*Broker).handleOffsetCommit},
+		{keyOffsetFetch, 0, 9, (*Broker).handleOffsetFetch},
 		{keyFindCoordinator, 0, 4, (*Broker).handleFindCoordinator},
+		{keyJoinGroup, 0, 9, (*Broker).handleJoinGroup},
+		{keyHeartbeat, 0, 4, (*Broker).handleHeartbeat},
+		{keyLeaveGroup, 0, 5, (*Broker).handleLeaveGroup},
+		{keySyncGroup, 0, 5, (*Broker).handleSyncGroup},
+		{keyDescribeGroups, 0, 5, (*Broker).handleDescribeGroups},
+		{keyListGroups, 0, 4, (*Broker).handleListGroups},
 		{keyApiVersions, 0, 5, (*Broker).handleApiVersions},
 		{keyCreateTopics, 0, 7, (*Broker).handleCreateTopics},
 		{keyDeleteTopics, 0, 6, (*Broker).handleDeleteTopics},

@@ -12,7 +12,8 @@ import (
 func TestApiVersionsAdvertisesServedVersions(t *testing.T) {
 	e := newEnv(t, broker.Config{})
 	c := e.connect()
-	want := map[int16][2]int16{0: {0, 13}, 1: {4, 18}, 2: {0, 10}, 3: {0, 13}, 10: {0, 4}, 18: {0, 5}, 19: {0, 7}, 20: {0, 6}, 23: {0, 4}, 32: {0, 4}}
+	want := map[int16][2]int16{0: {0, 13}, 1: {4, 18}, 2: {0, 10}, 3: {0, 13},
+		8: {0, 9}, 9: {0, 9}, 10: {0, 4}, 11: {0, 9}, 12: {0, 4}, 13: {0, 5}, 14: {0, 5}, 15: {0, 5}, 16: {0, 4}, 18: {0, 5}, 19: {0, 7}, 20: {0, 6}, 23: {0, 4}, 32: {0, 4}}
 	for v := int16(0); v <= 5; v++ {
 		req := kmsg.NewPtrApiVersionsRequest()
 		req.Version = v

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/loglab/loglab/broker/controller"
+	"github.com/loglab/loglab/broker/group"
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/loglab/loglab/host"
 )
@@ -58,6 +59,13 @@ type Broker struct {
 	hwTimer  host.Timer
 	// autoCreating names topics whose auto-creation is submitted.
 	autoCreating map[string]bool
+
+	// Group coordinator (groups.go): the coordinator, the offsets
+	// partitions it loads or serves, and whether __consumer_offsets is
+	// being created.
+	groups          *group.Coordinator
+	shards          map[int32]shardLoad
+	offsetsCreating bool
 }
 
 // New returns a broker that will run with cfg once started.
@@ -102,6 +110,8 @@ func (b *Broker) Start(h host.Host) {
 	b.creating = map[string]*topics.Topic{}
 	b.reserved = map[string]bool{}
 	b.store = topics.NewStore(h.Disk())
+	b.shards = map[int32]shardLoad{}
+	b.groups = b.newCoordinator(b.cfg.OffsetsTopicNumPartitions)
 	if b.clustered() {
 		b.startClustered()
 		return
@@ -117,6 +127,7 @@ func (b *Broker) Start(h host.Host) {
 		return
 	}
 	b.scheduleRetention()
+	b.syncAllShards()
 	b.log.Info("broker started", "listen", b.listener.Addr(), "advertised", adv, "node_id", b.cfg.NodeID, "topics", len(b.topics))
 }
 
@@ -313,6 +324,7 @@ func (b *Broker) Stop(done func()) {
 		return
 	}
 	b.stopping = true
+	b.unloadShards()
 	if b.listener != nil {
 		b.listener.Close()
 	}

@@ -84,6 +84,7 @@ func (b *Broker) createTopic(name string, partitions int32, overrides map[string
 		b.topics[name] = t
 		b.byID[t.id] = t
 		b.log.Info("topic created", "topic", name, "id", t.id.String(), "partitions", partitions)
+		b.syncAllShards()
 		done(t, nil)
 	})
 }

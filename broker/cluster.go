@@ -175,6 +175,7 @@ func (b *Broker) reconcile() {
 		}
 		for j := range it.Partitions {
 			b.reconcilePartition(img, t.partitions[j], &it.Partitions[j], mayLead)
+			b.syncShard(t.partitions[j])
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(b.fetchers)) {
@@ -334,6 +335,9 @@ func (b *Broker) becomeFollower(img *metadata.Image, p *partition, ip *metadata.
 // dropTopic forgets a topic the image no longer has (or has under another
 // ID): invisible at once, logs closed and directories removed after.
 func (b *Broker) dropTopic(t *topic) {
+	if t.name == offsetsTopic {
+		b.unloadShards()
+	}
 	delete(b.topics, t.name)
 	delete(b.byID, t.id)
 	b.reserved[t.name] = true

@@ -79,6 +79,22 @@ type Config struct {
 	// HeartbeatIntervalMs is broker.heartbeat.interval.ms (500).
 	HeartbeatIntervalMs int64
 
+	// Group coordinator (package broker/group). OffsetsTopicNumPartitions
+	// is offsets.topic.num.partitions (default 10, not Kafka's 50: every
+	// partition is a log and a replica to fetch, and loglab runs whole
+	// clusters in one simulated process); OffsetsTopicReplicationFactor
+	// is offsets.topic.replication.factor (default 3, capped at the
+	// number of registered brokers when the topic is created).
+	OffsetsTopicNumPartitions     int32
+	OffsetsTopicReplicationFactor int16
+	// GroupInitialRebalanceDelayMs is group.initial.rebalance.delay.ms
+	// (3000; -1 for none); GroupMinSessionTimeoutMs and
+	// GroupMaxSessionTimeoutMs bound members' session timeouts (6000,
+	// 1800000).
+	GroupInitialRebalanceDelayMs int64
+	GroupMinSessionTimeoutMs     int64
+	GroupMaxSessionTimeoutMs     int64
+
 	// Bugs switches on deliberate bugs, for testing the testbed only
 	// (package bugzoo); the zero value, none, is the only correct one.
 	Bugs bugzoo.Set
@@ -129,6 +145,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HeartbeatIntervalMs <= 0 {
 		c.HeartbeatIntervalMs = 500
+	}
+	if c.OffsetsTopicNumPartitions <= 0 {
+		c.OffsetsTopicNumPartitions = 10
+	}
+	if c.OffsetsTopicReplicationFactor <= 0 {
+		c.OffsetsTopicReplicationFactor = 3
 	}
 	return c
 }

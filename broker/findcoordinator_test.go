@@ -8,14 +8,26 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Every FindCoordinator version names this broker for a group, refuses
-// transactions and empty group ids, and batches keys from v4 (KIP-699).
+// The first FindCoordinator creates __consumer_offsets and answers
+// COORDINATOR_NOT_AVAILABLE; then every version names this broker for a
+// group, refuses transactions and empty group ids, and batches keys from
+// v4 (KIP-699).
 func TestFindCoordinator(t *testing.T) {
 	e := newEnv(t, broker.Config{NodeID: 7})
 	c := e.connect()
 	md := kmsg.NewPtrMetadataRequest()
 	md.Version = 4
 	self := c.do(md).(*kmsg.MetadataResponse).Brokers[0]
+	first := kmsg.NewPtrFindCoordinatorRequest()
+	first.CoordinatorKey = "g1"
+	if resp := c.do(first).(*kmsg.FindCoordinatorResponse); resp.ErrorCode != kerr.CoordinatorNotAvailable.Code {
+		t.Fatalf("first FindCoordinator: %s, want COORDINATOR_NOT_AVAILABLE while __consumer_offsets is created", errName(resp.ErrorCode))
+	}
+	e.h.Run()
+	md.Topics = []kmsg.MetadataRequestTopic{{Topic: kmsg.StringPtr("__consumer_offsets")}}
+	if mt := c.do(md).(*kmsg.MetadataResponse).Topics; len(mt) != 1 || mt[0].ErrorCode != 0 || len(mt[0].Partitions) != 10 {
+		t.Fatalf("__consumer_offsets after FindCoordinator: %+v", mt)
+	}
 	for v := int16(0); v <= 4; v++ {
 		req := kmsg.NewPtrFindCoordinatorRequest()
 		req.Version = v

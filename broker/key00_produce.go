@@ -90,6 +90,11 @@ func (b *Broker) handleProduce(r *request) {
 				fail(terr, "")
 				continue
 			}
+			if t.name == offsetsTopic {
+				// Only the group coordinator writes its own records.
+				fail(kerr.InvalidTopicException, "__consumer_offsets is internal: clients cannot produce to it")
+				continue
+			}
 			p := t.partition(rp.Partition)
 			if p == nil {
 				fail(kerr.UnknownTopicOrPartition, fmt.Sprintf("topic %q has no partition %d", t.name, rp.Partition))
@@ -235,5 +240,6 @@ func (b *Broker) takeOffline(p *partition, err error) {
 	p.offline = err
 	b.log.Error("partition offline: log failed", "topic", p.topic.name, "partition", p.index, "err", err)
 	b.h.Post(p.wake)
+	b.syncShard(p)
 	b.reportOffline(p)
 }

@@ -127,6 +127,7 @@ func (b *Broker) topicMetadata(t *topic) kmsg.MetadataResponseTopic {
 	name := t.name
 	mt.Topic = &name
 	mt.TopicID = t.id
+	mt.IsInternal = t.name == offsetsTopic
 	for _, p := range t.partitions {
 		mp := kmsg.NewMetadataResponseTopicPartition()
 		mp.Partition = p.index
@@ -249,6 +250,7 @@ func imageTopicMetadata(img *metadata.Image, it *metadata.Topic) kmsg.MetadataRe
 	name := it.Name
 	mt.Topic = &name
 	mt.TopicID = it.ID
+	mt.IsInternal = it.Name == offsetsTopic
 	for _, ip := range it.Partitions {
 		mp := kmsg.NewMetadataResponseTopicPartition()
 		mp.Partition = ip.Index

@@ -15,8 +15,8 @@ func TestMalformedInputClosesConnection(t *testing.T) {
 	good := frame(metadata, 1)
 	fetch3 := kmsg.NewPtrFetchRequest()
 	fetch3.Version = 3
-	offsetCommit := kmsg.NewPtrOffsetCommitRequest()
-	offsetCommit.Version = 2
+	deleteRecords := kmsg.NewPtrDeleteRecordsRequest() // key 21, not served
+	deleteRecords.Version = 1
 	for _, tc := range []struct {
 		name string
 		f    []byte
@@ -27,7 +27,7 @@ func TestMalformedInputClosesConnection(t *testing.T) {
 		{"client id past end", append(append([]byte(nil), good[:8]...), 0x7f, 0xff, 'a')},
 		{"truncated body", good[:len(good)-1]},
 		{"bad tagged fields", append(append([]byte(nil), good[:14]...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)},
-		{"unknown api key", frame(offsetCommit, 1)},
+		{"unknown api key", frame(deleteRecords, 1)},
 		{"key out of range", []byte{0x7f, 0xff, 0, 0, 0, 0, 0, 1, 0xff, 0xff}},
 		{"unsupported version", frame(fetch3, 1)},
 	} {

@@ -164,6 +164,7 @@ func (b *Broker) advanceHW(p *partition) {
 	if p.lead == nil || p.log == nil || p.offline != nil || p.lead.recovery != nil {
 		return
 	}
+	defer b.syncShard(p)
 	hw := p.leaderEndOffset()
 	switch {
 	case b.cfg.Bugs.Has(bugzoo.HWBeforeISR), p.zombie: // bugzoo: test-only deliberate bugs

@@ -17,22 +17,29 @@ import (
 // producer sends keyed records with a header uncompressed and with gzip (the
 // codecs kafkajs has without extra packages) to each partition with acks=-1,
 // and kafkajs's own Fetch decoder reads each partition back from offset 0
-// (its consumer needs consumer groups, which the broker does not serve yet).
+// (its group consumer is tested by TestGroupKafkajs).
 // The data is then read a second time with franz-go, and the stored batches'
 // codecs are checked.
 func TestKafkajs(t *testing.T) {
+	node, dir := kafkajs(t)
+	forEachTarget(t, func(t *testing.T, b *brokerProc) { testKafkajs(t, b, node, dir) })
+}
+
+// kafkajs returns node and the kafkajs directory, or skips (fails in CI)
+// when either is not installed.
+func kafkajs(t *testing.T) (node, dir string) {
 	node, err := exec.LookPath("node")
 	if err != nil {
 		need(t, "node is not installed")
 	}
-	dir, err := filepath.Abs("kafkajs")
+	dir, err = filepath.Abs("kafkajs")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "kafkajs", "package.json")); err != nil {
 		need(t, "kafkajs is not installed (run: npm ci --prefix %s)", dir)
 	}
-	forEachTarget(t, func(t *testing.T, b *brokerProc) { testKafkajs(t, b, node, dir) })
+	return node, dir
 }
 
 func testKafkajs(t *testing.T, b *brokerProc, node, dir string) {

@@ -3,9 +3,9 @@
 // Creates TOPIC with the admin client, produces N keyed records with a header
 // per codec kafkajs supports natively (none, gzip; snappy/lz4/zstd need
 // third-party codec packages), then reads every partition back from offset 0.
-// kafkajs's consumer needs consumer groups (FindCoordinator, JoinGroup...),
-// which the broker does not serve yet, so the read-back uses kafkajs's own
-// Fetch request and decoder through its internal cluster (the "raw" path).
+// The read-back uses kafkajs's own Fetch request and decoder through its
+// internal cluster (the "raw" path), partition by partition; its group
+// consumer is exercised by group.mjs.
 // Prints one JSON object on stdout: {produced, read, offsets, topics}.
 import { Kafka, CompressionTypes, logLevel } from 'kafkajs'
 
