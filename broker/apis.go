@@ -24,6 +24,7 @@ const (
 	keyCreateTopics         int16 = 19
 	keyDeleteTopics         int16 = 20
 	keyApiVersions          int16 = 18
+	keyInitProducerID       int16 = 22
 	keyOffsetForLeaderEpoch int16 = 23
 	keyDescribeConfigs      int16 = 32
 )
@@ -61,6 +62,7 @@ func init() {
 		{keyApiVersions, 0, 5, (*Broker).handleApiVersions},
 		{keyCreateTopics, 0, 7, (*Broker).handleCreateTopics},
 		{keyDeleteTopics, 0, 6, (*Broker).handleDeleteTopics},
+		{keyInitProducerID, 0, 4, (*Broker).handleInitProducerID},
 		{keyOffsetForLeaderEpoch, 0, 4, (*Broker).handleOffsetForLeaderEpoch},
 		{keyDescribeConfigs, 0, 4, (*Broker).handleDescribeConfigs},
 	})

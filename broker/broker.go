@@ -66,6 +66,8 @@ type Broker struct {
 	groups          *group.Coordinator
 	shards          map[int32]shardLoad
 	offsetsCreating bool
+	// pids is the block of producer ids InitProducerId hands out.
+	pids producerIDs
 }
 
 // New returns a broker that will run with cfg once started.

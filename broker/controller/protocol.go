@@ -83,11 +83,12 @@ type Response struct {
 
 // WireResult is metadata.Result on the wire.
 type WireResult struct {
-	ErrorCode   int16               `json:"errorCode,omitempty"`
-	BrokerEpoch int64               `json:"brokerEpoch,omitempty"`
-	TopicID     [16]byte            `json:"topicId"`
-	Partition   *metadata.Partition `json:"partition,omitempty"`
-	Elections   []WireElection      `json:"elections,omitempty"`
+	ErrorCode   int16                    `json:"errorCode,omitempty"`
+	BrokerEpoch int64                    `json:"brokerEpoch,omitempty"`
+	TopicID     [16]byte                 `json:"topicId"`
+	Partition   *metadata.Partition      `json:"partition,omitempty"`
+	Elections   []WireElection           `json:"elections,omitempty"`
+	ProducerIDs metadata.ProducerIDBlock `json:"producerIds,omitempty"`
 }
 
 // WireElection is metadata.ElectionResult on the wire.
@@ -109,7 +110,7 @@ func errorCode(err error) int16 {
 }
 
 func toWire(r metadata.Result) *WireResult {
-	w := &WireResult{ErrorCode: errorCode(r.Err), BrokerEpoch: r.BrokerEpoch, TopicID: r.TopicID, Partition: r.Partition}
+	w := &WireResult{ErrorCode: errorCode(r.Err), BrokerEpoch: r.BrokerEpoch, TopicID: r.TopicID, Partition: r.Partition, ProducerIDs: r.ProducerIDs}
 	for _, e := range r.Elections {
 		w.Elections = append(w.Elections, WireElection{Topic: e.Topic, Partition: e.Partition, ErrorCode: errorCode(e.Err)})
 	}
@@ -118,7 +119,7 @@ func toWire(r metadata.Result) *WireResult {
 
 // FromWire converts a WireResult back to a metadata.Result.
 func FromWire(w *WireResult) metadata.Result {
-	r := metadata.Result{Err: kerr.ErrorForCode(w.ErrorCode), BrokerEpoch: w.BrokerEpoch, TopicID: w.TopicID, Partition: w.Partition}
+	r := metadata.Result{Err: kerr.ErrorForCode(w.ErrorCode), BrokerEpoch: w.BrokerEpoch, TopicID: w.TopicID, Partition: w.Partition, ProducerIDs: w.ProducerIDs}
 	for _, e := range w.Elections {
 		r.Elections = append(r.Elections, metadata.ElectionResult{Topic: e.Topic, Partition: e.Partition, Err: kerr.ErrorForCode(e.ErrorCode)})
 	}

@@ -83,7 +83,8 @@ func (v *Voter) handleRequest(c host.Conn, frame []byte) {
 // registration and fencing records are the controller's own.
 func writable(t metadata.RecordType) bool {
 	switch t {
-	case metadata.TypeCreateTopic, metadata.TypeDeleteTopic, metadata.TypeAlterPartition, metadata.TypeElectLeaders:
+	case metadata.TypeCreateTopic, metadata.TypeDeleteTopic, metadata.TypeAlterPartition, metadata.TypeElectLeaders,
+		metadata.TypeAllocateProducerIDs:
 		return true
 	}
 	return false

@@ -23,6 +23,18 @@ type Result struct {
 	Partition *Partition
 	// Elections: ElectLeaders' per-partition outcome.
 	Elections []ElectionResult
+	// ProducerIDs: AllocateProducerIDs' block, [Start, Start+Len).
+	ProducerIDs ProducerIDBlock
+}
+
+// ProducerIDBlockSize is how many producer ids one AllocateProducerIDs
+// hands out (Kafka's PRODUCER_ID_BLOCK_SIZE).
+const ProducerIDBlockSize = 1000
+
+// ProducerIDBlock is a range of producer ids owned by one broker.
+type ProducerIDBlock struct {
+	Start int64
+	Len   int64
 }
 
 // ElectionResult is one partition's outcome of ElectLeaders.
@@ -54,6 +66,13 @@ func (img *Image) Apply(offset int64, r *Record) Result {
 		return img.alterPartition(r.AlterPartition)
 	case TypeElectLeaders:
 		return img.electLeaders(r.ElectLeaders)
+	case TypeAllocateProducerIDs:
+		if _, err := img.checkEpoch(r.AllocateProducerIDs); err != nil {
+			return Result{Err: err}
+		}
+		block := ProducerIDBlock{Start: img.NextProducerID, Len: ProducerIDBlockSize}
+		img.NextProducerID += ProducerIDBlockSize
+		return Result{ProducerIDs: block}
 	}
 	return Result{Err: kerr.InvalidRequest}
 }

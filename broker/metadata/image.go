@@ -72,6 +72,9 @@ type Image struct {
 	Offset  int64    `json:"offset"`
 	Brokers []Broker `json:"brokers"` // sorted by ID
 	Topics  []Topic  `json:"topics"`  // sorted by Name
+	// NextProducerID is the first producer id not yet handed to a broker:
+	// ids are never reused, across controller failovers too.
+	NextProducerID int64 `json:"nextProducerId,omitempty"`
 
 	// UncleanElectionBug switches on the bug zoo's "unclean-election"
 	// (test-only; package bugzoo): with no usable ISR member, Apply elects

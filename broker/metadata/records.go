@@ -25,6 +25,9 @@ const (
 	TypeDeleteTopic    RecordType = 5
 	TypeAlterPartition RecordType = 6
 	TypeElectLeaders   RecordType = 7
+	// TypeAllocateProducerIDs hands a broker the next block of producer
+	// ids (Kafka's AllocateProducerIds, KIP-730).
+	TypeAllocateProducerIDs RecordType = 8
 )
 
 func (t RecordType) String() string {
@@ -43,6 +46,8 @@ func (t RecordType) String() string {
 		return "AlterPartition"
 	case TypeElectLeaders:
 		return "ElectLeaders"
+	case TypeAllocateProducerIDs:
+		return "AllocateProducerIDs"
 	}
 	return fmt.Sprintf("RecordType(%d)", uint8(t))
 }
@@ -63,6 +68,8 @@ type Record struct {
 	DeleteTopic    *DeleteTopic    `json:"deleteTopic,omitempty"`
 	AlterPartition *AlterPartition `json:"alterPartition,omitempty"`
 	ElectLeaders   *ElectLeaders   `json:"electLeaders,omitempty"`
+	// AllocateProducerIDs names the requesting broker registration.
+	AllocateProducerIDs *BrokerEpochRef `json:"allocateProducerIds,omitempty"`
 }
 
 // RegisterBroker announces a broker process. A new Incarnation (a restart)
@@ -194,7 +201,7 @@ func (r *Record) validShape() error {
 	bodies := []bool{
 		r.RegisterBroker != nil, r.FenceBroker != nil, r.UnfenceBroker != nil,
 		r.CreateTopic != nil, r.DeleteTopic != nil, r.AlterPartition != nil,
-		r.ElectLeaders != nil,
+		r.ElectLeaders != nil, r.AllocateProducerIDs != nil,
 	}
 	n := 0
 	for _, set := range bodies {
@@ -202,7 +209,7 @@ func (r *Record) validShape() error {
 			n++
 		}
 	}
-	if r.Type < TypeRegisterBroker || r.Type > TypeElectLeaders {
+	if r.Type < TypeRegisterBroker || r.Type > TypeAllocateProducerIDs {
 		return fmt.Errorf("%w: unknown type %d", ErrCorruptRecord, r.Type)
 	}
 	if n != 1 || !bodies[r.Type-1] {
