@@ -23,11 +23,17 @@ package broker
 // (REQUEST_TIMED_OUT) or until leadership is lost (NOT_LEADER_OR_FOLLOWER). acks=0 gets no answer; if anything failed the
 // connection is closed, Kafka's way of telling such a producer.
 //
+// Idempotent batches (producer id >= 0) are checked against the
+// partition's producer state (broker/log producers.go): a retry of one of
+// the producer's last five batches is answered with its original offsets
+// and not written again; a gap is OUT_OF_ORDER_SEQUENCE_NUMBER, a stale
+// epoch INVALID_PRODUCER_EPOCH, an unknown producer past sequence 0
+// UNKNOWN_PRODUCER_ID.
+//
 // Simplifications: records inside a batch are not decoded (the CRC covers
-// them; compressed batches are stored as sent). Idempotent batches are
-// stored without sequence checks, and transactional or control batches
-// are refused with INVALID_RECORD, until idempotence and transactions
-// exist. TransactionID is ignored.
+// them; compressed batches are stored as sent). Transactional and control
+// batches are refused with INVALID_RECORD (no transactions).
+// TransactionID is ignored.
 
 import (
 	"errors"
@@ -196,7 +202,7 @@ func (b *Broker) appendRecords(p *partition, records []byte, op *kmsg.ProduceRes
 	if h.Control() || h.Transactional() {
 		return 0, kerr.InvalidRecord, "transactional and control batches are not supported yet"
 	}
-	base, appendTime, err := p.log.AppendAsLeader(records, p.leaderEpoch)
+	base, last, appendTime, dup, err := p.log.AppendAsLeader(records, p.leaderEpoch)
 	if err != nil {
 		e := classifyAppendError(err)
 		if takesOffline(err) {
@@ -207,6 +213,13 @@ func (b *Broker) appendRecords(p *partition, records []byte, op *kmsg.ProduceRes
 	op.BaseOffset = base
 	op.LogAppendTime = appendTime
 	op.LogStartOffset = p.log.LogStartOffset()
+	if dup {
+		// A retry of a batch already written: answered with the
+		// original offsets once they are as safe as a new append's.
+		b.log.Debug("duplicate idempotent batch not appended", "topic", p.topic.name, "partition", p.index,
+			"producer_id", h.ProducerID, "sequence", h.BaseSequence, "base_offset", base)
+		return last + 1, nil, ""
+	}
 	end := p.log.LogEndOffset()
 	if p.topic.cfg.SyncsEveryAppend() {
 		// The high watermark moves when the sync completes (see

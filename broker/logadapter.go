@@ -46,12 +46,12 @@ type diskLog struct{ l *plog.Log }
 
 func newDiskLog(l *plog.Log) (*diskLog, error) { return &diskLog{l: l}, nil }
 
-func (d *diskLog) AppendAsLeader(b []byte, epoch int32) (int64, int64, error) {
+func (d *diskLog) AppendAsLeader(b []byte, epoch int32) (int64, int64, int64, bool, error) {
 	info, err := d.l.AppendAsLeader(b, epoch)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, false, err
 	}
-	return info.FirstOffset, info.LogAppendTime, nil
+	return info.FirstOffset, info.LastOffset, info.LogAppendTime, info.Duplicate, nil
 }
 
 func (d *diskLog) AppendAsFollower(b []byte) error {
@@ -186,6 +186,12 @@ func classifyAppendError(err error) *kerr.Error {
 		return kerr.CorruptMessage
 	case errors.Is(err, plog.ErrTruncationPending):
 		return kerr.NotLeaderForPartition
+	case errors.Is(err, plog.ErrOutOfOrderSequence):
+		return kerr.OutOfOrderSequenceNumber
+	case errors.Is(err, plog.ErrInvalidProducerEpoch):
+		return kerr.InvalidProducerEpoch
+	case errors.Is(err, plog.ErrUnknownProducerID):
+		return kerr.UnknownProducerID
 	default: // ErrLogFailed, ErrClosed, host I/O errors
 		return kerr.KafkaStorageError
 	}

@@ -17,7 +17,10 @@ type partitionLog interface {
 	// leaderEpoch into it and assigning its offsets from LogEndOffset (and
 	// stamping LogAppendTime if the log is so configured). It returns the
 	// base offset and the append time it stamped (-1 under CreateTime).
-	AppendAsLeader(batch []byte, leaderEpoch int32) (baseOffset, logAppendTime int64, err error)
+	// An idempotent batch is first checked against the producer state:
+	// a duplicate of one of its producer's last five batches is not
+	// written and reports the original offsets with duplicate set.
+	AppendAsLeader(batch []byte, leaderEpoch int32) (baseOffset, lastOffset, logAppendTime int64, duplicate bool, err error)
 	// AppendAsFollower stores whole batches fetched from the leader,
 	// keeping their offsets and leader epochs.
 	AppendAsFollower(batches []byte) error

@@ -48,6 +48,14 @@ const (
 	// no ISR member is usable, even with unclean.leader.election.enable
 	// off (metadata.Image.Apply).
 	UncleanElection
+	// CommitStaleGeneration: the group coordinator accepts an OffsetCommit
+	// without checking the member and its generation, so a member fenced
+	// by a rebalance can overwrite the new owner's committed offset.
+	CommitStaleGeneration
+	// SkipSequenceCheck: the partition leader appends idempotent batches
+	// without checking their producer sequence numbers, so a retried
+	// batch is stored twice.
+	SkipSequenceCheck
 
 	numBugs
 )
@@ -63,6 +71,9 @@ var names = [numBugs]string{
 	FollowerTruncatesToHW:      "follower-truncates-to-hw",
 	FencedLeaderAcceptsWrites:  "fenced-leader-accepts-writes",
 	UncleanElection:            "unclean-election",
+
+	CommitStaleGeneration: "commit-stale-generation",
+	SkipSequenceCheck:     "skip-sequence-check",
 }
 
 // String is the bug's name.

@@ -18,6 +18,9 @@ type AppendInfo struct {
 	LogAppendTime int64
 	RecordCount   int64
 	Bytes         int
+	// Duplicate: the batch repeated one of its idempotent producer's
+	// last five and was not written; the offsets are the original's.
+	Duplicate bool
 }
 
 // Append appends one producer batch (exactly one whole v2 batch) as the
@@ -52,6 +55,16 @@ func (l *Log) Append(b []byte) (AppendInfo, error) {
 	if leo > math.MaxInt64-int64(h.LastOffsetDelta) {
 		return AppendInfo{}, fmt.Errorf("%w: offsets overflow", ErrInvalidBatch)
 	}
+	if idempotent(h) {
+		dup, err := l.checkProducer(h)
+		if err != nil {
+			return AppendInfo{}, err
+		}
+		if dup != nil {
+			return AppendInfo{FirstOffset: dup.firstOffset, LastOffset: dup.lastOffset, MaxTimestamp: dup.maxTimestamp,
+				LogAppendTime: -1, RecordCount: int64(h.RecordCount), Duplicate: true}, nil
+		}
+	}
 	batch.SetBaseOffset(b, leo)
 	h.BaseOffset = leo
 	info := AppendInfo{FirstOffset: leo, LastOffset: h.LastOffset(), LogAppendTime: -1,
@@ -69,6 +82,9 @@ func (l *Log) Append(b []byte) (AppendInfo, error) {
 	s := l.active()
 	s.noteBatch(s.size, h, l.cfg.IndexIntervalBytes)
 	l.observeEpoch(h.PartitionLeaderEpoch, leo)
+	if l.producers != nil {
+		observeProducer(l.producers, h)
+	}
 	return info, l.finishWrite(s, info.RecordCount)
 }
 
@@ -128,6 +144,9 @@ func (l *Log) AppendAsFollower(b []byte) (AppendInfo, error) {
 		h := it.Header()
 		s.noteBatch(pos+int64(it.Offset()), h, l.cfg.IndexIntervalBytes)
 		l.observeEpoch(h.PartitionLeaderEpoch, h.BaseOffset)
+		if l.producers != nil {
+			observeProducer(l.producers, h)
+		}
 	}
 	return info, l.finishWrite(s, info.RecordCount)
 }

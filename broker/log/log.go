@@ -27,6 +27,9 @@ type Log struct {
 	flush  flusher
 	ckpt   checkpointer
 	epochs epochCache
+	// producers is the idempotent producers' state (producers.go); nil
+	// until first needed after an open or a truncation.
+	producers map[int64]*producerEntry
 
 	failed  error // wraps ErrLogFailed once a write or sync failed
 	closing bool

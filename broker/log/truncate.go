@@ -33,6 +33,7 @@ func (l *Log) TruncateTo(offset int64) error {
 		return err
 	}
 	newEnd := h.BaseOffset
+	l.producers = nil // rebuilt from what is left when next needed
 	removed := slices.Clone(l.segs[si+1:])
 	l.segs = l.segs[:si+1]
 	l.rolled = slices.DeleteFunc(l.rolled, func(r *segment) bool { return r.base >= s.base })
