@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loglab/loglab/checkers/group"
 	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/checkers/linearizable"
 	"github.com/loglab/loglab/checkers/liveness"
@@ -18,7 +19,7 @@ import (
 var ErrUnknownChecker = errors.New("checkers: unknown checker")
 
 // Names lists the checkers, in the order Check runs and reports them.
-func Names() []string { return []string{linearizable.Name, queue.Name, liveness.Name} }
+func Names() []string { return []string{linearizable.Name, queue.Name, liveness.Name, group.Name} }
 
 // DefaultMaxEvidence is Options.MaxEvidence when zero.
 const DefaultMaxEvidence = 20
@@ -30,6 +31,7 @@ type Options struct {
 	Linearizable linearizable.Options
 	Queue        queue.Options
 	Liveness     liveness.Options
+	Group        group.Options
 	// MaxEvidence bounds the anomalies listed per kind in the report (the
 	// count is always complete). 0 means DefaultMaxEvidence; negative, no
 	// bound.
@@ -71,6 +73,7 @@ type Report struct {
 	Linearizable *linearizable.Result `json:"linearizable,omitempty"`
 	Queue        *queue.Result        `json:"queue,omitempty"`
 	Liveness     *liveness.Result     `json:"liveness,omitempty"`
+	Group        *group.Result        `json:"group,omitempty"`
 }
 
 // Check pairs ops (history.Pair) and runs the selected checkers. An unknown
@@ -107,18 +110,35 @@ func Check(ops []history.Op, opts Options) (Report, error) {
 		}
 		*as = []verdict.Anomaly{}
 	}
+	// The log checkers judge sends and polls; group operations are the
+	// group checker's, which runs only on histories that have them.
+	data, grouped := pairs[:0:0], false
+	for _, o := range pairs {
+		if history.IsGroupOp(o.Invoke.F) {
+			grouped = true
+			continue
+		}
+		data = append(data, o)
+	}
 	for _, name := range run {
 		switch name {
+		case group.Name:
+			if !grouped {
+				continue
+			}
+			r := group.Check(pairs, opts.Group)
+			collect(name, r.Verdict, &r.Anomalies)
+			rep.Group = &r
 		case linearizable.Name:
-			r := linearizable.Check(pairs, opts.Linearizable)
+			r := linearizable.Check(data, opts.Linearizable)
 			collect(name, r.Verdict, &r.Anomalies)
 			rep.Linearizable = &r
 		case queue.Name:
-			r := queue.Check(pairs, opts.Queue)
+			r := queue.Check(data, opts.Queue)
 			collect(name, r.Verdict, &r.Anomalies)
 			rep.Queue = &r
 		case liveness.Name:
-			r := liveness.Check(pairs, opts.Liveness)
+			r := liveness.Check(data, opts.Liveness)
 			collect(name, r.Verdict, &r.Anomalies)
 			rep.Liveness = &r
 		}

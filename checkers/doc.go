@@ -10,6 +10,11 @@
 //	              package queue
 //	liveness      after the last heal, sends and polls succeed again within
 //	              a bound; package liveness
+//	group         consumer groups: double-ownership within a generation,
+//	              skipped records after a rebalance, offset-went-back,
+//	              stale-commit-accepted; package group. It runs only on
+//	              histories with group operations; the other three see
+//	              sends and polls only.
 //
 // Check runs the selected ones (Options.Checkers, all by default; an unknown
 // name is an error wrapping ErrUnknownChecker that lists the valid names).

@@ -39,7 +39,9 @@
 //	id         int      every record  operation id, unique within its process;
 //	                                  (process, id) pairs invoke and completion
 //	type       string   every record  invoke | ok | fail | info
-//	f          string   every record  send | poll
+//	f          string   every record  send | poll | assign | revoke |
+//	                                  commit | fetch-offset (the last four:
+//	                                  consumer groups, below)
 //	topic      string   every record  the topic
 //	partition  int      every record  the partition; -1 on a send invoke whose
 //	                                  partition was not chosen yet (the
@@ -53,6 +55,19 @@
 //	records    array    poll ok       the records read, in offset order:
 //	                                  {"offset", "key", "value"}
 //	error      string   fail, info    why (required on fail)
+//	group      string   group ops,    the consumer group; on a poll, the
+//	                    member polls  member's group
+//	member     string   as group      the member id the coordinator gave
+//	generation int      with group    the generation the op ran in (-1: an
+//	                                  administrator's commit)
+//	partitions array    assign,       the partitions of topic that the member
+//	                    revoke        starts / stops owning (ascending)
+//
+// Group operations: assign and revoke are written as an invoke and its ok
+// together (partition -1); commit is an OffsetCommit of one partition
+// whose invoke carries the committed offset (the next to consume);
+// fetch-offset is an OffsetFetch of one partition whose ok carries the
+// committed offset (absent: none). Only the group checker reads them.
 //
 // Keys and values are strings. Kafka's are bytes; workloads use printable
 // values so the history reads and round-trips exactly (bytes that are not

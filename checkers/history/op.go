@@ -27,7 +27,23 @@ const (
 	Send F = "send"
 	// Poll reads a partition from a position (one Fetch of one partition).
 	Poll F = "poll"
+	// Assign: a group member starts owning Partitions of Topic (after its
+	// SyncGroup); invoke and ok are written together.
+	Assign F = "assign"
+	// Revoke: a group member stops consuming Partitions of Topic (before
+	// it rejoins, when fenced, when it leaves); invoke and ok together.
+	Revoke F = "revoke"
+	// Commit is an OffsetCommit of one partition: the invoke carries the
+	// offset (the next to consume), Group, Member and Generation.
+	Commit F = "commit"
+	// FetchOffset is an OffsetFetch of one partition: ok carries the
+	// committed offset (absent: none).
+	FetchOffset F = "fetch-offset"
 )
+
+// IsGroupOp reports whether f is a consumer-group operation (the group
+// checker's), rather than a send or a poll.
+func IsGroupOp(f F) bool { return f == Assign || f == Revoke || f == Commit || f == FetchOffset }
 
 // NoOffset marks an absent offset (Kafka's -1).
 const NoOffset int64 = -1
@@ -51,6 +67,13 @@ type Op struct {
 	Offset    int64
 	Records   []Read
 	Error     string
+	// Consumer groups: set on group operations, and on polls by a group
+	// member. Generation is meaningful only with Group set (-1: an
+	// administrator's commit outside any generation).
+	Group      string
+	Member     string
+	Generation int32
+	Partitions []int32 // assign and revoke
 }
 
 // Read is one record returned by a poll.
@@ -91,6 +114,11 @@ type wire struct {
 	Offset    *int64  `json:"offset,omitempty"`
 	Records   []Read  `json:"records,omitempty"`
 	Error     string  `json:"error,omitempty"`
+
+	Group      string  `json:"group,omitempty"`
+	Member     string  `json:"member,omitempty"`
+	Generation *int32  `json:"generation,omitempty"`
+	Partitions []int32 `json:"partitions,omitempty"`
 }
 
 // Marshal encodes op as one JSON line without the newline. It does not
@@ -100,6 +128,10 @@ func Marshal(op Op) ([]byte, error) {
 		Index: &op.Index, Time: &op.Time, Process: op.Process, ID: &op.ID,
 		Type: op.Type, F: op.F, Topic: op.Topic, Partition: &op.Partition,
 		Key: op.Key, Records: op.Records, Error: op.Error,
+		Group: op.Group, Member: op.Member, Partitions: op.Partitions,
+	}
+	if op.Group != "" {
+		w.Generation = &op.Generation
 	}
 	if op.F == Send {
 		w.Value = &op.Value
@@ -140,6 +172,18 @@ func Unmarshal(line []byte) (Op, error) {
 		Index: *w.Index, Time: *w.Time, Process: w.Process, ID: *w.ID,
 		Type: w.Type, F: w.F, Topic: w.Topic, Partition: *w.Partition,
 		Key: w.Key, Records: w.Records, Error: w.Error, Offset: NoOffset,
+		Group: w.Group, Member: w.Member, Partitions: w.Partitions,
+	}
+	if w.Generation != nil {
+		if w.Group == "" {
+			return Op{}, fmt.Errorf("%w: generation without a group", ErrMalformed)
+		}
+		op.Generation = *w.Generation
+	} else if w.Group != "" {
+		return Op{}, fmt.Errorf("%w: group without a generation", ErrMalformed)
+	}
+	if w.Partitions != nil && len(w.Partitions) == 0 {
+		op.Partitions = nil
 	}
 	if w.Value != nil {
 		if w.F != Send {
@@ -194,7 +238,8 @@ func Validate(op Op) error {
 	if op.Type == Invoke && op.Error != "" {
 		return bad("invoke with an error")
 	}
-	if op.Partition < NoPartition || (op.Partition == NoPartition && (op.F != Send || (op.Type != Invoke && op.Type != Fail))) {
+	membership := op.F == Assign || op.F == Revoke
+	if op.Partition < NoPartition || (op.Partition == NoPartition && !membership && (op.F != Send || (op.Type != Invoke && op.Type != Fail))) {
 		return bad("partition %d on a %s %s", op.Partition, op.F, op.Type)
 	}
 	if op.Offset < NoOffset {
@@ -229,8 +274,36 @@ func Validate(op Op) error {
 				return bad("record %d: offset %d after %d", i, r.Offset, op.Records[i-1].Offset)
 			}
 		}
+	case Assign, Revoke:
+		if op.Group == "" || op.Partition != NoPartition || op.Offset != NoOffset || op.Key != nil || op.Records != nil {
+			return bad("%s needs a group, partition -1, and no offset, key or records", op.F)
+		}
+		if op.Type != Invoke && op.Type != OK {
+			return bad("%s %s: membership changes are invoke and ok only", op.F, op.Type)
+		}
+		for i, p := range op.Partitions {
+			if p < 0 || i > 0 && p <= op.Partitions[i-1] {
+				return bad("%s partitions %v: want ascending, non-negative", op.F, op.Partitions)
+			}
+		}
+	case Commit, FetchOffset:
+		if op.Group == "" || op.Key != nil || op.Records != nil || op.Partitions != nil {
+			return bad("%s needs a group and no key, records or partitions", op.F)
+		}
+		if op.F == Commit && op.Offset == NoOffset {
+			return bad("commit without an offset")
+		}
+		if op.F == FetchOffset && op.Type != OK && op.Offset != NoOffset {
+			return bad("offset on a fetch-offset %s", op.Type)
+		}
 	default:
 		return bad("unknown f %q", op.F)
+	}
+	if op.Group == "" && (op.Member != "" || op.Generation != 0) {
+		return bad("member or generation without a group")
+	}
+	if op.F == Send && op.Group != "" {
+		return bad("group on a send")
 	}
 	return nil
 }

@@ -1,0 +1,253 @@
+package group
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/checkers/verdict"
+)
+
+// Name is the checker's name.
+const Name = "group"
+
+// Anomaly kinds.
+const (
+	KindDoubleOwnership     = "double-ownership"
+	KindSkipped             = "skipped"
+	KindOffsetWentBack      = "offset-went-back"
+	KindStaleCommitAccepted = "stale-commit-accepted"
+)
+
+// Options tune the check.
+type Options struct {
+	// ResetLatest: members start partitions without a committed offset at
+	// the log end, so the first poll's position is not judged then.
+	ResetLatest bool
+}
+
+// Result is the checker's verdict.
+type Result struct {
+	Verdict verdict.Verdict `json:"verdict"`
+	// Groups, Assignments, Commits: what the history held.
+	Groups      int               `json:"groups"`
+	Assignments int               `json:"assignments"`
+	Commits     int               `json:"commits"`
+	Anomalies   []verdict.Anomaly `json:"anomalies"`
+}
+
+type gtp struct {
+	group     string
+	topic     string
+	partition int32
+}
+
+// Check judges a paired history. Operations other than group operations
+// and polls are used only as the acknowledged sends of the skipped check.
+func Check(ops []history.Operation, opts Options) Result {
+	res := Result{Verdict: verdict.Pass, Anomalies: []verdict.Anomaly{}}
+	add := func(kind string, k gtp, offset int64, why string, refs ...history.Operation) {
+		a := verdict.Anomaly{Kind: kind, Topic: k.topic, Partition: k.partition, Offset: offset,
+			Explanation: fmt.Sprintf("group %s: %s", k.group, why)}
+		for _, o := range refs {
+			a.Ops = append(a.Ops, verdict.Ref(o))
+		}
+		res.Anomalies = append(res.Anomalies, a)
+	}
+	groups := map[string]bool{}
+	type owner struct {
+		member string
+		op     history.Operation
+	}
+	owners := map[gtp]map[int32]owner{} // generation → owner
+	var assigns, commits, fetches, polls []history.Operation
+	acked := map[history.TopicPartition][]history.Operation{}
+	for _, o := range ops {
+		inv := o.Invoke
+		switch inv.F {
+		case history.Assign:
+			if o.Outcome() == history.OK {
+				assigns = append(assigns, o)
+			}
+		case history.Commit:
+			commits = append(commits, o)
+		case history.FetchOffset:
+			fetches = append(fetches, o)
+		case history.Poll:
+			polls = append(polls, o)
+		case history.Send:
+			if o.Outcome() == history.OK {
+				tp := history.TopicPartition{Topic: inv.Topic, Partition: o.Partition()}
+				acked[tp] = append(acked[tp], o)
+			}
+		}
+		if inv.Group != "" {
+			groups[inv.Group] = true
+		}
+	}
+	res.Groups, res.Assignments, res.Commits = len(groups), len(assigns), len(commits)
+
+	// double-ownership
+	for _, a := range assigns {
+		for _, p := range a.Invoke.Partitions {
+			k := gtp{a.Invoke.Group, a.Invoke.Topic, p}
+			if owners[k] == nil {
+				owners[k] = map[int32]owner{}
+			}
+			prev, ok := owners[k][a.Invoke.Generation]
+			if ok && prev.member != a.Invoke.Member {
+				add(KindDoubleOwnership, k, history.NoOffset, fmt.Sprintf("generation %d assigned the partition to %s and to %s",
+					a.Invoke.Generation, prev.member, a.Invoke.Member), prev.op, a)
+				continue
+			}
+			owners[k][a.Invoke.Generation] = owner{a.Invoke.Member, a}
+		}
+	}
+
+	// skipped: the first poll after each assignment.
+	commitsBy := map[gtp][]history.Operation{}
+	for _, c := range commits {
+		k := gtp{c.Invoke.Group, c.Invoke.Topic, c.Invoke.Partition}
+		commitsBy[k] = append(commitsBy[k], c)
+	}
+	earliestRead := map[history.TopicPartition]int64{}
+	readAt := map[history.TopicPartition]map[int64]bool{}
+	pollsBy := map[string][]history.Operation{} // process → polls, invoke order
+	for _, p := range polls {
+		tp := history.TopicPartition{Topic: p.Invoke.Topic, Partition: p.Invoke.Partition}
+		if p.Outcome() == history.OK {
+			for _, r := range p.Completion.Records {
+				if e, ok := earliestRead[tp]; !ok || r.Offset < e {
+					earliestRead[tp] = r.Offset
+				}
+				if readAt[tp] == nil {
+					readAt[tp] = map[int64]bool{}
+				}
+				readAt[tp][r.Offset] = true
+			}
+		}
+		if p.Invoke.Group != "" {
+			pollsBy[p.Invoke.Process] = append(pollsBy[p.Invoke.Process], p)
+		}
+	}
+	for _, a := range assigns {
+		for _, part := range a.Invoke.Partitions {
+			k := gtp{a.Invoke.Group, a.Invoke.Topic, part}
+			tp := history.TopicPartition{Topic: k.topic, Partition: part}
+			var first *history.Operation
+			for i := range pollsBy[a.Invoke.Process] {
+				p := &pollsBy[a.Invoke.Process][i]
+				if p.Invoke.Topic == k.topic && p.Invoke.Partition == part && p.Invoke.Generation == a.Invoke.Generation &&
+					p.Invoke.Member == a.Invoke.Member && p.Invoke.Time >= a.Completion.Time {
+					first = p
+					break
+				}
+			}
+			if first == nil {
+				continue
+			}
+			allowed, last := int64(-1), (*history.Operation)(nil)
+			for _, c := range commitsBy[k] {
+				if c.Invoke.Time <= a.Completion.Time && c.Outcome() != history.Fail && c.Invoke.Offset > allowed {
+					allowed, last = c.Invoke.Offset, &c
+				}
+			}
+			pos := first.Invoke.Offset
+			switch {
+			case last != nil && pos > allowed:
+				add(KindSkipped, k, pos, fmt.Sprintf("%s started at %d after its assignment in generation %d, but the highest commit it could resume from is %d",
+					a.Invoke.Member, pos, a.Invoke.Generation, allowed), a, *last, *first)
+			case last == nil && !opts.ResetLatest:
+				if e, ok := earliestRead[tp]; ok && pos > e {
+					add(KindSkipped, k, pos, fmt.Sprintf("%s started at %d with no commit to resume from, past the earliest record %d",
+						a.Invoke.Member, pos, e), a, *first)
+				}
+			}
+		}
+	}
+	// skipped: acknowledged records below the final committed offset that
+	// nobody read.
+	final := map[gtp]int64{}
+	for k, cs := range commitsBy {
+		for _, c := range cs {
+			if c.Outcome() == history.OK && c.Invoke.Offset > final[k] {
+				final[k] = c.Invoke.Offset
+			}
+		}
+	}
+	for _, k := range sortedKeys(final) {
+		tp := history.TopicPartition{Topic: k.topic, Partition: k.partition}
+		for _, s := range acked[tp] {
+			if off := s.Offset(); off < final[k] && !readAt[tp][off] {
+				add(KindSkipped, k, off, fmt.Sprintf("record %q at offset %d is below the committed offset %d but no poll returned it",
+					s.Invoke.Value, off, final[k]), s)
+			}
+		}
+	}
+
+	// offset-went-back
+	for _, f := range fetches {
+		if f.Outcome() != history.OK {
+			continue
+		}
+		k := gtp{f.Invoke.Group, f.Invoke.Topic, f.Invoke.Partition}
+		got := f.Completion.Offset
+		for _, c := range commitsBy[k] {
+			if c.Outcome() == history.OK && c.Invoke.Generation >= 0 && c.Completion.Time < f.Invoke.Time && got < c.Invoke.Offset {
+				add(KindOffsetWentBack, k, got, fmt.Sprintf("fetched committed offset %d after a commit of %d had completed", got, c.Invoke.Offset), c, f)
+				break
+			}
+		}
+	}
+
+	// stale-commit-accepted
+	newest := map[string][]history.Operation{} // group → assigns by completion
+	for _, a := range assigns {
+		newest[a.Invoke.Group] = append(newest[a.Invoke.Group], a)
+	}
+	for _, c := range commits {
+		if c.Outcome() != history.OK || c.Invoke.Generation < 0 {
+			continue
+		}
+		for _, a := range newest[c.Invoke.Group] {
+			if a.Invoke.Generation > c.Invoke.Generation && a.Completion.Time < c.Invoke.Time {
+				k := gtp{c.Invoke.Group, c.Invoke.Topic, c.Invoke.Partition}
+				add(KindStaleCommitAccepted, k, c.Invoke.Offset, fmt.Sprintf("%s's commit of generation %d was accepted after generation %d had been assigned",
+					c.Invoke.Member, c.Invoke.Generation, a.Invoke.Generation), a, c)
+				break
+			}
+		}
+	}
+	if len(res.Anomalies) > 0 {
+		res.Verdict = verdict.Fail
+	}
+	verdict.Sort(res.Anomalies)
+	return res
+}
+
+func sortedKeys(m map[gtp]int64) []gtp {
+	ks := make([]gtp, 0, len(m))
+	for k := range m { //detcheck:ordered sorted below
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, func(a, b gtp) int {
+		switch {
+		case a.group != b.group:
+			return cmpStr(a.group, b.group)
+		case a.topic != b.topic:
+			return cmpStr(a.topic, b.topic)
+		}
+		return int(a.partition - b.partition)
+	})
+	return ks
+}
+
+func cmpStr(a, b string) int {
+	if a < b {
+		return -1
+	}
+	if a > b {
+		return 1
+	}
+	return 0
+}
