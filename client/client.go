@@ -71,11 +71,16 @@ type Client struct {
 	prodOrder []topicPartition // sorted keys of producers
 	pending   int              // records produced and not yet completed
 	flushers  []func()
+	pid       producerID // Config.Idempotent
 
 	// consumer
 	assigned      map[topicPartition]*fetchPart
 	fetchOrder    []topicPartition // sorted keys of assigned
 	fetchInFlight map[string]bool  // by leader address
+
+	// group is the consumer-group membership (group.go); nil without
+	// Subscribe.
+	group *groupMember
 }
 
 // New returns a client for h and starts fetching metadata from
@@ -106,6 +111,9 @@ func (cl *Client) Close() {
 		return
 	}
 	cl.closed = true
+	if cl.group != nil {
+		cl.group.stopTimers()
+	}
 	for _, t := range []host.Timer{cl.metaTimer, cl.metaAge} {
 		if t != nil {
 			t.Stop()

@@ -102,6 +102,34 @@ type Config struct {
 	// OFFSET_OUT_OF_RANGE, undecodable batches).
 	OnFetchError func(topic string, partition int32, err error)
 
+	// Consumer group (Subscribe). Group is group.id; GroupInstanceID
+	// is group.instance.id (static membership, KIP-345); Topics are the
+	// subscribed topics; Assignor is AssignorRange (default) or
+	// AssignorRoundRobin, used when this member leads the group.
+	Group           string
+	GroupInstanceID string
+	Topics          []string
+	Assignor        string
+	// SessionTimeout (session.timeout.ms) [45 s], RebalanceTimeout
+	// (max.poll.interval.ms) [5 min], HeartbeatInterval
+	// (heartbeat.interval.ms) [3 s].
+	SessionTimeout    time.Duration
+	RebalanceTimeout  time.Duration
+	HeartbeatInterval time.Duration
+	// AutoCommit (enable.auto.commit) commits consumed positions every
+	// AutoCommitInterval (auto.commit.interval.ms) [5 s] and before
+	// giving partitions up.
+	AutoCommit         bool
+	AutoCommitInterval time.Duration
+	// OnAssigned and OnRevoked report the partitions of one topic this
+	// member starts and stops owning.
+	OnAssigned, OnRevoked func(topic string, partitions []int32)
+
+	// Idempotent (enable.idempotence) gets a producer id (InitProducerId)
+	// and numbers every partition's batches, so a retry is never stored
+	// twice. It needs Acks = AcksAll.
+	Idempotent bool
+
 	// History records every operation (nil: none).
 	History *history.Writer
 }
@@ -138,6 +166,13 @@ func (c Config) withDefaults(name string) Config {
 	defInt32(&c.FetchMinBytes, 1)
 	defInt32(&c.FetchMaxBytes, 50<<20)
 	defInt32(&c.FetchMaxPartitionBytes, 1<<20)
+	def(&c.SessionTimeout, 45*time.Second)
+	def(&c.RebalanceTimeout, 5*time.Minute)
+	def(&c.HeartbeatInterval, 3*time.Second)
+	def(&c.AutoCommitInterval, 5*time.Second)
+	if c.Assignor == "" {
+		c.Assignor = AssignorRange
+	}
 	if c.Linger < 0 {
 		c.Linger = 0
 	}

@@ -48,6 +48,7 @@ const (
 	connGeneral connKind = iota // metadata, ListOffsets
 	connProduce
 	connFetch
+	connGroup // the group coordinator: joins, syncs, heartbeats, commits
 )
 
 type connKey struct {

@@ -225,6 +225,9 @@ func (cl *Client) sendFetch(addr string, req *kmsg.FetchRequest, fps []*fetchPar
 	for i, fp := range fps {
 		ops[i] = history.Op{ID: cl.nextOp(), Type: history.Invoke, F: history.Poll,
 			Topic: fp.tp.topic, Partition: fp.tp.partition, Offset: fp.position}
+		if g := cl.group; g != nil && slices.Contains(g.owned, fp.tp) {
+			ops[i].Group, ops[i].Member, ops[i].Generation = cl.cfg.Group, g.memberID, g.generation
+		}
 		cl.record(ops[i])
 	}
 	cl.request(addr, connFetch, req, cl.cfg.RequestTimeout+cl.cfg.FetchMaxWait, func(resp kmsg.Response, err error) {

@@ -48,6 +48,8 @@ type partProducer struct {
 	batches  []*prodBatch
 	inflight bool
 	retryAt  time.Duration
+	// nextSeq is the idempotent producer's next sequence number here.
+	nextSeq int32
 }
 
 // Produce sends r.Value (with r.Key, r.Headers) to r.Topic, choosing the
@@ -236,6 +238,12 @@ func (cl *Client) batchReady(b *prodBatch, now time.Duration) bool {
 // nothing in flight, one Produce request per leader (split at
 // MaxRequestBytes).
 func (cl *Client) sendBatches() {
+	if cl.cfg.Idempotent && !cl.pid.ready {
+		if cl.pending > 0 {
+			cl.initProducerID()
+		}
+		return
+	}
 	now := cl.h.Monotonic()
 	type group struct {
 		addr    string
@@ -259,7 +267,7 @@ func (cl *Client) sendBatches() {
 			continue
 		}
 		if b.payload == nil {
-			cl.build(b)
+			cl.build(pp, b)
 		}
 		var g *group
 		for i := len(groups) - 1; i >= 0; i-- {
@@ -284,13 +292,20 @@ func (cl *Client) sendBatches() {
 	}
 }
 
-func (cl *Client) build(b *prodBatch) {
+// build encodes a batch once; with idempotence it takes the partition's
+// next sequence numbers, which every retry of the batch keeps.
+func (cl *Client) build(pp *partProducer, b *prodBatch) {
 	base := b.recs[0].rec.Timestamp
 	recs := make([]batch.Record, len(b.recs))
 	for i, pr := range b.recs {
 		recs[i] = batch.Record{Key: pr.rec.Key, Value: pr.rec.Value, Headers: pr.rec.Headers, TimestampDelta: pr.rec.Timestamp - base}
 	}
-	b.payload = batch.Build(nil, recs, batch.BuildOptions{BaseTimestamp: base})
+	opts := batch.BuildOptions{BaseTimestamp: base}
+	if cl.cfg.Idempotent {
+		opts.Idempotent, opts.ProducerID, opts.ProducerEpoch, opts.BaseSequence = true, cl.pid.id, cl.pid.epoch, pp.nextSeq
+		pp.nextSeq += int32(len(recs))
+	}
+	b.payload = batch.Build(nil, recs, opts)
 }
 
 func (cl *Client) sendProduce(addr string, pps []*partProducer, batches []*prodBatch) {
@@ -341,6 +356,72 @@ func (cl *Client) sendProduce(addr string, pps []*partProducer, batches []*prodB
 	})
 }
 
+// producerStateLost: the broker refuses our producer id or sequences.
+func producerStateLost(err error) bool {
+	return errors.Is(err, kerr.OutOfOrderSequenceNumber) || errors.Is(err, kerr.UnknownProducerID) ||
+		errors.Is(err, kerr.InvalidProducerEpoch) || errors.Is(err, kerr.InvalidProducerIDMapping)
+}
+
+// producerID is the idempotent producer's identity.
+type producerID struct {
+	id         int64
+	epoch      int16
+	ready      bool
+	requesting bool
+	attempts   int
+}
+
+// initProducerID asks any broker for a producer id (InitProducerId);
+// batches wait until it arrives.
+func (cl *Client) initProducerID() {
+	if cl.pid.requesting || cl.pid.ready || cl.closed {
+		return
+	}
+	cands := cl.metadataCandidates()
+	if len(cands) == 0 {
+		return
+	}
+	cl.pid.requesting = true
+	addr := cands[cl.pid.attempts%len(cands)]
+	req := kmsg.NewPtrInitProducerIDRequest()
+	req.TransactionTimeoutMillis = 60000
+	req.ProducerID, req.ProducerEpoch = -1, -1
+	cl.request(addr, connGeneral, req, cl.cfg.RequestTimeout, func(resp kmsg.Response, err error) {
+		cl.pid.requesting = false
+		if err == nil {
+			r := resp.(*kmsg.InitProducerIDResponse)
+			if err = kerr.ErrorForCode(r.ErrorCode); err == nil {
+				cl.pid = producerID{id: r.ProducerID, epoch: r.ProducerEpoch, ready: true}
+				cl.log.Debug("producer id", "id", r.ProducerID, "epoch", r.ProducerEpoch)
+				cl.schedulePump()
+				return
+			}
+		}
+		cl.pid.attempts++
+		cl.log.Debug("init producer id failed", "err", err)
+		cl.h.AfterFunc(cl.backoff(cl.pid.attempts), cl.schedulePump)
+	})
+}
+
+// resetProducerID drops the producer id and every partition's sequences;
+// batches not in flight are re-encoded under the next id.
+func (cl *Client) resetProducerID(err error) {
+	if !cl.pid.ready {
+		return
+	}
+	cl.log.Warn("idempotent producer state lost at the broker; getting a new producer id", "producer_id", cl.pid.id, "err", err)
+	cl.pid = producerID{}
+	for _, tp := range cl.prodOrder {
+		pp := cl.producers[tp]
+		pp.nextSeq = 0
+		for _, b := range pp.batches {
+			if !b.inflight {
+				b.payload = nil
+			}
+		}
+	}
+}
+
 // appendedMaybe: these errors come after the leader appended; whether the
 // records stay depends on replication we cannot see.
 func appendedMaybe(err error) bool {
@@ -376,6 +457,13 @@ func (cl *Client) batchFailed(pp *partProducer, b *prodBatch, err error, unknown
 		cl.needMetadata()
 	}
 	retriable := kerr.IsRetriable(err) || errors.Is(err, ErrConnLost) || errors.Is(err, ErrProtocol)
+	if cl.cfg.Idempotent && producerStateLost(err) {
+		// The broker no longer accepts our sequences (a batch before
+		// this one was given up, or the partition lost our state):
+		// start over with a new producer id (KIP-360's reset).
+		cl.resetProducerID(err)
+		retriable = true
+	}
 	if cl.closed || !retriable {
 		cl.finishBatch(pp, b, err)
 		return

@@ -168,7 +168,7 @@ func Check(ops []history.Operation, opts Options) Result {
 	// skipped: acknowledged records below the final committed offset that
 	// nobody read.
 	final := map[gtp]int64{}
-	for k, cs := range commitsBy {
+	for k, cs := range commitsBy { //detcheck:ordered builds a map; anomalies come from sorted keys
 		for _, c := range cs {
 			if c.Outcome() == history.OK && c.Invoke.Offset > final[k] {
 				final[k] = c.Invoke.Offset
