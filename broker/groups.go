@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/loglab/loglab/broker/batch"
+	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/broker/group"
 	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/broker/metadata"
@@ -46,10 +47,11 @@ func (b *Broker) newCoordinator(numPartitions int32) *group.Coordinator {
 		delay = -1
 	}
 	return group.New(b.h, group.Config{
-		NumPartitions:         numPartitions,
-		MinSessionTimeout:     ms(b.cfg.GroupMinSessionTimeoutMs),
-		MaxSessionTimeout:     ms(b.cfg.GroupMaxSessionTimeoutMs),
-		InitialRebalanceDelay: delay,
+		NumPartitions:          numPartitions,
+		MinSessionTimeout:      ms(b.cfg.GroupMinSessionTimeoutMs),
+		MaxSessionTimeout:      ms(b.cfg.GroupMaxSessionTimeoutMs),
+		InitialRebalanceDelay:  delay,
+		StaleGenerationCommits: b.cfg.Bugs.Has(bugzoo.CommitStaleGeneration), // bugzoo: test-only deliberate bug
 	}, groupLog{b})
 }
 

@@ -19,12 +19,12 @@ var ErrNoGroup = errors.New("client: no consumer group configured")
 type groupPhase uint8
 
 const (
-	phaseIdle     groupPhase = iota // not subscribed, or left
-	phaseFinding                    // FindCoordinator
-	phaseJoining                    // JoinGroup
-	phaseSyncing                    // SyncGroup (and the leader's wait for metadata)
-	phaseStable                     // assigned; heartbeating
-	phaseFenced                     // FENCED_INSTANCE_ID: stopped for good
+	phaseIdle    groupPhase = iota // not subscribed, or left
+	phaseFinding                   // FindCoordinator
+	phaseJoining                   // JoinGroup
+	phaseSyncing                   // SyncGroup (and the leader's wait for metadata)
+	phaseStable                    // assigned; heartbeating
+	phaseFenced                    // FENCED_INSTANCE_ID: stopped for good
 )
 
 // groupMember is the client's membership of Config.Group (the classic,
@@ -36,8 +36,8 @@ type groupMember struct {
 	memberID    string
 	generation  int32
 	protocol    string
-	owned       []topicPartition          // sorted
-	committed   map[topicPartition]int64  // last committed offset we know of
+	owned       []topicPartition         // sorted
+	committed   map[topicPartition]int64 // last committed offset we know of
 	attempts    int
 	// round invalidates callbacks of earlier coordinator exchanges
 	// (bumped on every join, when the coordinator is lost, on leaving);
@@ -45,9 +45,9 @@ type groupMember struct {
 	// earlier assignment.
 	round      int
 	membership int
-	heartbeat host.Timer
-	autoTimer host.Timer
-	retry     host.Timer
+	heartbeat  host.Timer
+	autoTimer  host.Timer
+	retry      host.Timer
 	// afterFind is what to do once the coordinator is found again: join,
 	// or resume heartbeating a stable membership.
 	resumeStable bool

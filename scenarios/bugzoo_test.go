@@ -32,6 +32,9 @@ var bugZoo = []zooEntry{
 	{"follower-truncates-to-hw", "replicated-kip-101-leader-epoch-truncation-prevents-divergence"},
 	{"fenced-leader-accepts-writes", "replicated-controller-leader-crash-and-isolation-loses-nothing"},
 	{"unclean-election", "replicated-isr-shrunk-to-leader-stays-offline-without-unclean-election-loses-nothing"},
+	// Consumer groups and idempotence.
+	{"commit-stale-generation", "group-member-paused-past-its-session-is-fenced"},
+	{"skip-sequence-check", "idempotent-producer-connection-resets-store-nothing-twice"},
 }
 
 // seedsToDetect runs seeds 1..zooSeeds with bugs on and returns the first

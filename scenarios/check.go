@@ -78,6 +78,9 @@ func (c *compiled) check(res *Result, p *plan, opts Options) error {
 		}
 	}
 	res.Report = &rep
+	if rep.Group != nil {
+		groupStats(res, p)
+	}
 	if q := rep.Queue; q != nil {
 		res.Stats["sends_ok"] = int64(q.Stats.SendsOK)
 		res.Stats["sends_fail"] = int64(q.Stats.SendsFail)
@@ -163,4 +166,24 @@ func dropRetained(rep checkers.Report, ops []history.Op, stats map[string]int64)
 	rep.Anomalies = out
 	// The verdicts stay the checkers' own; the Result's anomalies decide.
 	return rep
+}
+
+// groupStats reports the group's generations and its time to stable: from
+// the last repair (or the start) to the last assignment, when the final
+// generation took over.
+func groupStats(res *Result, p *plan) {
+	var last int64
+	var gens int32
+	for _, op := range res.History {
+		if op.F == history.Assign && op.Type == history.OK {
+			last = max(last, op.Time)
+			gens = max(gens, op.Generation)
+		}
+	}
+	from := int64(p.startAt)
+	if h := p.healTime(); len(h) > 0 {
+		from = h[0]
+	}
+	res.Stats["group_generations"] = int64(gens)
+	res.Stats["group_stable_after_heal_ms"] = max(0, last-from) / 1e6
 }

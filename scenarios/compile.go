@@ -12,9 +12,11 @@ import (
 
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/loglab/loglab/checkers"
+	"github.com/loglab/loglab/checkers/group"
 	"github.com/loglab/loglab/checkers/linearizable"
 	"github.com/loglab/loglab/checkers/liveness"
 	"github.com/loglab/loglab/checkers/queue"
+	"github.com/loglab/loglab/client"
 	"github.com/loglab/loglab/faults"
 	"gopkg.in/yaml.v3"
 )
@@ -46,6 +48,11 @@ type compiled struct {
 	retryBackoff, fetchMaxWait                           knob
 	batchBytes, maxInFlight                              knob
 	hasClient                                            map[string]bool
+	idempotent                                           []bool // alternatives
+	sessionTimeout, heartbeatInterval, rebalanceTimeout  knob
+	autoCommitInterval                                   knob
+	assignors                                            []string // alternatives
+	group                                                string
 
 	duration, producers, consumers, rate, valueBytes knob
 	keys                                             []keyDist // alternatives
@@ -106,7 +113,8 @@ const (
 // AnomalyKinds lists every anomaly kind a scenario file may expect or
 // tolerate, sorted.
 func AnomalyKinds() []string {
-	out := append([]string{linearizable.Kind, liveness.Kind, kindFinalReadIncomplete, kindInconclusive}, queue.Kinds...)
+	out := append([]string{linearizable.Kind, liveness.Kind, kindFinalReadIncomplete, kindInconclusive,
+		group.KindDoubleOwnership, group.KindSkipped, group.KindOffsetWentBack, group.KindStaleCommitAccepted}, queue.Kinds...)
 	sort.Strings(out)
 	return out
 }
@@ -320,6 +328,42 @@ func (d *specDoc) compile() (*compiled, error) {
 	if c.maxInFlight, err = d.optKnob("clients.max-in-flight", cl.MaxInFlight, "5", parseInt, 1, 1000, ""); err != nil {
 		return nil, err
 	}
+	for _, alt := range strings.Split(strings.TrimSpace(cl.Idempotent), "|") {
+		switch strings.TrimSpace(alt) {
+		case "", "false":
+			c.idempotent = append(c.idempotent, false)
+		case "true":
+			c.idempotent = append(c.idempotent, true)
+		default:
+			return nil, d.errAt("clients.idempotent", "%q is not true, false or true|false", cl.Idempotent)
+		}
+	}
+	if slices.Contains(c.idempotent, true) && strings.TrimSpace(cl.Acks) != "" && strings.TrimSpace(cl.Acks) != "all" && strings.TrimSpace(cl.Acks) != "-1" {
+		return nil, d.errAt("clients.idempotent", "an idempotent producer needs acks: all (acks is %s)", cl.Acks)
+	}
+	for _, f := range []struct {
+		path, s, def string
+		k            *knob
+	}{
+		{"clients.session-timeout", cl.SessionTimeout, "6s", &c.sessionTimeout},
+		{"clients.heartbeat-interval", cl.HeartbeatInterval, "1s", &c.heartbeatInterval},
+		{"clients.rebalance-timeout", cl.RebalanceTimeout, "10s", &c.rebalanceTimeout},
+		{"clients.auto-commit-interval", cl.AutoCommitInterval, "500ms", &c.autoCommitInterval},
+	} {
+		if *f.k, err = d.optKnob(f.path, f.s, f.def, parseDur, int64(time.Millisecond), maxDur, "duration"); err != nil {
+			return nil, err
+		}
+	}
+	for _, alt := range strings.Split(strings.TrimSpace(cl.Assignor), "|") {
+		switch a := strings.TrimSpace(alt); a {
+		case "":
+			c.assignors = append(c.assignors, client.AssignorRange)
+		case client.AssignorRange, client.AssignorRoundRobin:
+			c.assignors = append(c.assignors, a)
+		default:
+			return nil, d.errAt("clients.assignor", "%q is not range or roundrobin", a)
+		}
+	}
 
 	// The workload.
 	w := s.Workload
@@ -346,6 +390,12 @@ func (d *specDoc) compile() (*compiled, error) {
 	}
 	if c.valueBytes, err = d.optKnob("workload.value-bytes", w.ValueBytes, "16", parseInt, 1, 1<<20, ""); err != nil {
 		return nil, err
+	}
+	if g := strings.TrimSpace(w.Group); g != "" {
+		if !scenarioName.MatchString(g) {
+			return nil, d.errAt("workload.group", "%q: a group id of lower-case letters, digits and dashes", g)
+		}
+		c.group = g
 	}
 	for _, alt := range strings.Split(w.Keys, "|") {
 		k, err := parseKeys(alt)

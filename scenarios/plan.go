@@ -25,6 +25,8 @@ type plan struct {
 	client     client.Config // without History
 	producers  int
 	consumers  int
+	// group: the consumers are members of this group (workload.group).
+	group      string
 	rate       int64 // records per second per producer
 	keys       keyDist
 	valueBytes knob
@@ -166,6 +168,37 @@ func (c *compiled) draw(r *rand.Rand) (*plan, error) {
 		p.keys = c.keys[r.IntN(len(c.keys))]
 	}
 	p.valueBytes = c.valueBytes
+	// Idempotence and groups draw only when a file uses them, so the
+	// draws of every other scenario (and their regression seeds) stay.
+	if len(c.idempotent) > 1 {
+		p.client.Idempotent = c.idempotent[r.IntN(len(c.idempotent))]
+	} else {
+		p.client.Idempotent = c.idempotent[0]
+	}
+	if p.client.Idempotent {
+		kn("client.idempotent", "true")
+	}
+	if c.group != "" {
+		p.group = c.group
+		p.client.SessionTimeout = dur(c.sessionTimeout)
+		p.client.HeartbeatInterval = dur(c.heartbeatInterval)
+		p.client.RebalanceTimeout = dur(c.rebalanceTimeout)
+		p.client.AutoCommitInterval = dur(c.autoCommitInterval)
+		p.client.Assignor = c.assignors[0]
+		if len(c.assignors) > 1 {
+			p.client.Assignor = c.assignors[r.IntN(len(c.assignors))]
+		}
+		// A group formed from nothing waits this long for more members
+		// (Kafka's default is 3s; the scenarios' workloads are short).
+		p.broker.GroupInitialRebalanceDelayMs = 500
+		kn("workload.group", p.group)
+		kn("client.session-timeout", p.client.SessionTimeout.String())
+		kn("client.heartbeat-interval", p.client.HeartbeatInterval.String())
+		kn("client.rebalance-timeout", p.client.RebalanceTimeout.String())
+		kn("client.auto-commit-interval", p.client.AutoCommitInterval.String())
+		kn("client.assignor", p.client.Assignor)
+		kn("broker.group.initial.rebalance.delay.ms", "500")
+	}
 	kn("workload.duration", p.duration.String())
 	kn("workload.producers", strconv.Itoa(p.producers))
 	kn("workload.consumers", strconv.Itoa(p.consumers))

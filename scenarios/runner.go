@@ -60,6 +60,14 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 		w.AddNode(producerName(i), func() host.Node { return &producerNode{cfg: base, plan: p, producing: &producing} })
 	}
 	for i := 0; i < p.consumers; i++ {
+		if p.group != "" {
+			incarnation := 0
+			w.AddNode(consumerName(i), func() host.Node {
+				incarnation++
+				return &memberNode{cfg: base, plan: p, incarnation: incarnation}
+			})
+			continue
+		}
 		w.AddNode(consumerName(i), func() host.Node { return &readerNode{cfg: base, plan: p} })
 	}
 	final := &readerNode{cfg: base, plan: p}

@@ -63,6 +63,19 @@ type ClientSpec struct {
 	RetryBackoff    string `yaml:"retry-backoff,omitempty"`
 	MaxInFlight     string `yaml:"max-in-flight,omitempty"`
 	FetchMaxWait    string `yaml:"fetch-max-wait,omitempty"`
+	// Idempotent: "true" makes every producer idempotent
+	// (enable.idempotence; needs acks: all), "false" (default) not,
+	// "true|false" lets the seed choose.
+	Idempotent string `yaml:"idempotent,omitempty"`
+	// Group members' settings (workload.group): session.timeout.ms [6s],
+	// heartbeat.interval.ms [1s], max.poll.interval.ms [10s],
+	// auto.commit.interval.ms [500ms], and the assignor (range |
+	// roundrobin, or both as alternatives) [range].
+	SessionTimeout     string `yaml:"session-timeout,omitempty"`
+	HeartbeatInterval  string `yaml:"heartbeat-interval,omitempty"`
+	RebalanceTimeout   string `yaml:"rebalance-timeout,omitempty"`
+	AutoCommitInterval string `yaml:"auto-commit-interval,omitempty"`
+	Assignor           string `yaml:"assignor,omitempty"`
 }
 
 // WorkloadSpec is the traffic of the safety and liveness phases.
@@ -82,6 +95,10 @@ type WorkloadSpec struct {
 	// ValueBytes is each record's value size, drawn per record from the
 	// range; values are unique ids padded to this size.
 	ValueBytes string `yaml:"value-bytes,omitempty"`
+	// Group, if set, makes the consumers members of this consumer group
+	// (subscribed to every topic, auto-committing their positions)
+	// instead of readers of every partition; the group checker then runs.
+	Group string `yaml:"group,omitempty"`
 }
 
 // FaultSpec is the fault schedule: fixed text, generators, or both.

@@ -35,7 +35,7 @@ func TestSpecErrors(t *testing.T) {
 		old2, new2     string // a second replacement (optional)
 	}{
 		{"unknown top-level field", "expect:", "expectations: 1\nexpect:", []string{`bad.yaml:14: field "expectations": unknown field (valid: checkers, clients, cluster, description, expect, faults, liveness, name, seed, topics, workload)`}, "", ""},
-		{"unknown nested field", "  rate: 10", "  rate: 10\n  ratee: 5", []string{`bad.yaml:12: field "workload.ratee": unknown field (valid: consumers, duration, keys, producers, rate, value-bytes)`}, "", ""},
+		{"unknown nested field", "  rate: 10", "  rate: 10\n  ratee: 5", []string{`bad.yaml:12: field "workload.ratee": unknown field (valid: consumers, duration, group, keys, producers, rate, value-bytes)`}, "", ""},
 		{"bad rate", "  rate: 10", "  rate: fast", []string{`bad.yaml:11: field "workload.rate": bad value: "fast" is not an integer`}, "", ""},
 		{"bad range", "  rate: 10", "  rate: 10..2", []string{`bad.yaml:11: field "workload.rate"`, "empty"}, "", ""},
 		{"bad duration", "  duration: 2s", "  duration: 2 seconds", []string{`bad.yaml:9: field "workload.duration"`, "not a duration"}, "", ""},
@@ -55,7 +55,7 @@ func TestSpecErrors(t *testing.T) {
 		{name: "symbol unhealed", old: "  brokers: 1", new: "  brokers: 3", old2: "expect:", new2: "faults:\n  schedule: |\n    at 1s crash leader:events-0\n    at 1.5s restart broker-1\nexpect:", want: []string{`the schedule does not end healed`, "leader:events-0 down", "restart leader:events-0"}},
 		{"symbolic crash generator on one broker", "expect:", "faults:\n  crashes:\n    node: controller\n    count: 1\n    modes: [power-loss]\n    down: 1ms\n    min-uptime: 0s\nexpect:", []string{`field "faults.crashes.node"`, "need a cluster"}, "", ""},
 		{"unknown swarm shape", "expect:", "faults:\n  swarm:\n    shapes: [isolate, ring]\nexpect:", []string{`field "faults.swarm.shapes[1]": unknown partition shape "ring"`}, "", ""},
-		{"unknown checker", "expect:", "checkers: [queue, linearisable]\nexpect:", []string{`bad.yaml:14: field "checkers[1]": unknown checker "linearisable" (valid: linearizable, queue, liveness)`}, "", ""},
+		{"unknown checker", "expect:", "checkers: [queue, linearisable]\nexpect:", []string{`bad.yaml:14: field "checkers[1]": unknown checker "linearisable" (valid: linearizable, queue, liveness, group)`}, "", ""},
 		{"unknown anomaly", "  anomalies: []", "  anomalies: [lost-writes]", []string{`bad.yaml:15: field "expect.anomalies[0]": unknown anomaly kind "lost-writes" (valid:`, "lost-write,"}, "", ""},
 		{"unknown fault action", "expect:", "faults:\n  schedule: |\n    at 1s crash broker-1\n    at 1.5s crsh broker-1\nexpect:", []string{`bad.yaml:17: field "faults.schedule"`, `unknown action "crsh" (valid:`, "restart"}, "", ""},
 		{"bad crash mode", "expect:", "faults:\n  schedule: |\n    at 1s crash broker-1 mode=melt\n    at 1.5s restart broker-1\nexpect:", []string{`bad.yaml:16: field "faults.schedule"`, `"melt"`, "power-loss"}, "", ""},

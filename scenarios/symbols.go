@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loglab/loglab/broker/group"
 	"github.com/loglab/loglab/broker/metadata"
 	"github.com/loglab/loglab/faults"
 	"github.com/loglab/loglab/sim"
@@ -23,6 +24,9 @@ import (
 //	followers:TOPIC-P every replica of the partition but its leader (to
 //	                  cut a leader off from all its followers:
 //	                  "split leader:events-0 | followers:events-0")
+//	coordinator:GROUP the group's coordinator: the leader of its
+//	                  __consumer_offsets partition (Kafka's placement over
+//	                  the brokers' default 10 partitions), as leader:
 //	controller        the active controller (the voter leading the quorum,
 //	                  highest term if two think they lead)
 //	any-broker        a running broker, drawn
@@ -43,11 +47,19 @@ import (
 // ("fault.resolve"), logged, listed in Result.Resolved and noted on the
 // run's "knob fault=" lines.
 
+// offsetsTopic and offsetsPartitions locate group coordinators: the
+// brokers' __consumer_offsets and its default partition count.
+const (
+	offsetsTopic      = "__consumer_offsets"
+	offsetsPartitions = 10
+)
+
 // symbol is a parsed symbolic target.
 type symbol struct {
 	kind      string // leader, follower, followers, controller, any-broker
 	topic     string
 	partition int32
+	group     string // coordinator:GROUP, resolved as leader of its offsets partition
 }
 
 // parseSymbol reads a symbolic target; ok is false for any other name.
@@ -57,6 +69,9 @@ func parseSymbol(name string) (symbol, bool) {
 		return symbol{kind: name}, true
 	}
 	kind, tp, ok := strings.Cut(name, ":")
+	if ok && kind == "coordinator" && tp != "" {
+		return symbol{kind: "leader", topic: offsetsTopic, partition: group.PartitionFor(tp, offsetsPartitions), group: tp}, true
+	}
 	if !ok || (kind != "leader" && kind != "follower" && kind != "followers") {
 		return symbol{}, false
 	}
@@ -77,7 +92,7 @@ func (c *compiled) checkSymbol(name string) error {
 		return fmt.Errorf("%q is a symbolic target: those need a cluster (cluster.brokers >= 2); name broker-1", name)
 	}
 	s, _ := parseSymbol(name)
-	if s.kind == "controller" || s.kind == "any-broker" {
+	if s.kind == "controller" || s.kind == "any-broker" || s.group != "" {
 		return nil
 	}
 	if s.partition < 0 {
@@ -104,7 +119,7 @@ func (c *compiled) symbolHelp() string {
 	if !c.cluster() {
 		return ""
 	}
-	return "; or a symbolic target: leader:TOPIC-P, follower:TOPIC-P, followers:TOPIC-P, controller, any-broker"
+	return "; or a symbolic target: leader:TOPIC-P, follower:TOPIC-P, followers:TOPIC-P, coordinator:GROUP, controller, any-broker"
 }
 
 // clusterView is what the resolver may ask of the running cluster; the

@@ -66,6 +66,30 @@ func (p *producerNode) produceOne() {
 	p.schedule()
 }
 
+// memberNode is a consumer-group member: it subscribes to every topic
+// and auto-commits what it consumed; the client records the group's
+// operations. A restarted node is a new member (a new member id).
+type memberNode struct {
+	cfg         client.Config
+	plan        *plan
+	incarnation int
+}
+
+func (m *memberNode) Start(h host.Host) {
+	cfg := m.cfg
+	// Each incarnation is its own history process ("consumer-1",
+	// "consumer-1.2", ...): operation ids restart with the process.
+	cfg.ClientID = h.Name()
+	if m.incarnation > 1 {
+		cfg.ClientID += "." + strconv.Itoa(m.incarnation)
+	}
+	cfg.Group, cfg.Topics, cfg.AutoCommit = m.plan.group, m.plan.topics, true
+	cfg.Idempotent = false // a consumer produces nothing
+	if err := client.New(h, cfg).Subscribe(); err != nil {
+		h.Logger().Error("subscribe failed", "err", err)
+	}
+}
+
 // readerNode reads every partition of every topic from the earliest
 // offset; the client records every poll. The final reader also notes when
 // it has reached the high watermark of every partition.

@@ -114,8 +114,8 @@ func TestProducerStateModel(t *testing.T) {
 			appendedAt int // index in the model's list of accepted batches
 		}
 		type prod struct {
-			epoch   int16
-			nextSeq int32
+			epoch    int16
+			nextSeq  int32
 			accepted []sent
 		}
 		ps := map[int64]*prod{1: {}, 2: {}}

@@ -52,7 +52,7 @@ func newGroupWorld(t *testing.T, seed uint64, assignor string, autoCommit bool) 
 					Group: "g", Topics: []string{"orders"}, Assignor: assignor, OffsetReset: client.ResetEarliest,
 					SessionTimeout: 6 * time.Second, RebalanceTimeout: 10 * time.Second, HeartbeatInterval: time.Second,
 					AutoCommit: autoCommit, AutoCommitInterval: 200 * time.Millisecond, FetchMaxWait: 100 * time.Millisecond,
-					History: gw.hist,
+					History:   gw.hist,
 					OnRecords: func(rs []client.Record) { gw.read[name] = append(gw.read[name], rs...) }})
 			})
 		})

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -29,6 +32,7 @@ func newConsumeCmd() *cobra.Command {
 		printKey      bool
 		printOffset   bool
 		printPart     bool
+		group         string
 	)
 	cmd := &cobra.Command{
 		Use:   "consume",
@@ -44,10 +48,17 @@ takes a kcat-style pattern instead: %t topic, %p partition, %o offset, %k key,
 %v (or %s) value, %T timestamp (ms), %h headers (k=v,...), %K key length, %S value
 length, %% a percent sign, \n and \t; it adds no newline of its own.
 
+With --group G it consumes as a member of consumer group G: the group's
+coordinator assigns it partitions (shared with the group's other members),
+it starts each from the group's committed offset (without one: the end, or
+the beginning with --from-beginning), commits what it printed, and leaves
+the group when it exits.
+
 Compressed batches cannot be decoded by loglab's client yet: consuming one
 stops with an error.`,
 		Example: "  loglab consume --bootstrap 127.0.0.1:9092 --topic events --from-beginning --count 10\n" +
-			"  loglab consume --bootstrap 127.0.0.1:9092 --topic events --partition 0 --offset 5 --format '%p:%o %k=%v\\n'",
+			"  loglab consume --bootstrap 127.0.0.1:9092 --topic events --partition 0 --offset 5 --format '%p:%o %k=%v\\n'\n" +
+			"  loglab consume --bootstrap 127.0.0.1:9092 --topic events --group billing --from-beginning --count 100",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if topic == "" {
@@ -62,6 +73,9 @@ stops with an error.`,
 			}
 			if offsetSet && offset < 0 {
 				return fmt.Errorf("--offset must not be negative, got %d", offset)
+			}
+			if group != "" && (offsetSet || cmd.Flags().Changed("partition")) {
+				return errors.New("--group takes partitions from the group's coordinator: it excludes --partition and --offset")
 			}
 			if format == "" {
 				format = defaultFormat(printPart, printOffset, printKey)
@@ -78,15 +92,9 @@ stops with an error.`,
 				return err
 			}
 			defer s.close()
-			parts, err := s.topicPartitions(topic)
+			parts, err := s.partitionsOf(topic, partition)
 			if err != nil {
 				return err
-			}
-			if partition >= 0 {
-				if !containsPartition(parts, partition) {
-					return fmt.Errorf("topic %s has no partition %d (it has %d)", topic, partition, len(parts))
-				}
-				parts = []int32{partition}
 			}
 
 			out := bufio.NewWriter(cmd.OutOrStdout())
@@ -98,6 +106,7 @@ stops with an error.`,
 				}
 			}
 			printed := 0
+			printedNext := map[int32]int64{} // partition → offset after the last printed record
 			var cl *client.Client
 			if err := s.rt.Do(func(h host.Host) {
 				cl = client.New(h, client.Config{
@@ -105,6 +114,12 @@ stops with an error.`,
 					Bootstrap:   []string{nf.bootstrap},
 					DialTimeout: nf.timeout,
 					OffsetReset: reset,
+					Group:       group,
+					Topics:      []string{topic},
+					// Without --count every fetched record is printed, so
+					// the positions may be committed as they go; with it,
+					// only what was printed is committed, at exit.
+					AutoCommit: group != "" && count == 0,
 					OnRecords: func(records []client.Record) {
 						for _, r := range records {
 							if count > 0 && printed >= count {
@@ -112,6 +127,7 @@ stops with an error.`,
 							}
 							writeRecord(out, format, r)
 							printed++
+							printedNext[r.Partition] = r.Offset + 1
 						}
 						out.Flush()
 						if count > 0 && printed >= count {
@@ -122,6 +138,12 @@ stops with an error.`,
 						finish(fmt.Errorf("%s/%d: %w", t, p, err))
 					},
 				})
+				if group != "" {
+					if err := cl.Subscribe(); err != nil {
+						finish(err)
+					}
+					return
+				}
 				for _, p := range parts {
 					cl.Assign(topic, p, start)
 				}
@@ -129,6 +151,9 @@ stops with an error.`,
 				return err
 			}
 			defer s.rt.Do(func(host.Host) { cl.Close() })
+			if group != "" {
+				defer leaveGroup(s, cl, topic, printedNext, count > 0, nf.timeout)
+			}
 			sigs := make(chan os.Signal, 1)
 			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 			defer signal.Stop(sigs)
@@ -156,7 +181,39 @@ stops with an error.`,
 	f.BoolVar(&printKey, "print-key", false, "print the key before the value")
 	f.BoolVar(&printOffset, "print-offset", false, "print the offset before the key and value")
 	f.BoolVar(&printPart, "print-partition", false, "print the partition first")
+	f.StringVar(&group, "group", "", "consume as a member of this consumer group (commits what it printed)")
 	return cmd
+}
+
+// leaveGroup commits what was printed (with --count; otherwise the
+// auto-commit on leaving does) and leaves the group, waiting at most
+// timeout.
+func leaveGroup(s *session, cl *client.Client, topic string, printedNext map[int32]int64, commit bool, timeout time.Duration) {
+	done := make(chan struct{})
+	s.rt.Do(func(host.Host) {
+		leave := func() { cl.LeaveGroup(func() { close(done) }) }
+		parts := slices.Sorted(maps.Keys(printedNext))
+		if !commit || len(parts) == 0 {
+			leave()
+			return
+		}
+		pending := len(parts)
+		for _, p := range parts {
+			cl.CommitOffset(topic, p, printedNext[p], func(err error) {
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "loglab consume: commit %s-%d: %v\n", topic, p, err)
+				}
+				if pending--; pending == 0 {
+					leave()
+				}
+			})
+		}
+	})
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		fmt.Fprintln(os.Stderr, "loglab consume: leaving the group timed out")
+	}
 }
 
 func defaultFormat(part, offset, key bool) string {

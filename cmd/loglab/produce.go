@@ -69,12 +69,8 @@ counts as sent.`,
 				return err
 			}
 			defer s.close()
-			parts, err := s.topicPartitions(topic)
-			if err != nil {
+			if _, err := s.partitionsOf(topic, partition); err != nil {
 				return err
-			}
-			if partition >= 0 && !containsPartition(parts, partition) {
-				return fmt.Errorf("topic %s has no partition %d (it has %d)", topic, partition, len(parts))
 			}
 			var cl *client.Client
 			if err := s.rt.Do(func(h host.Host) {

@@ -123,6 +123,19 @@ func (s *session) topicPartitions(topic string) ([]int32, error) {
 	return nil, fmt.Errorf("topic %s: not in the broker's answer", topic)
 }
 
+// partitionsOf is topicPartitions narrowed to partition (>= 0), which must
+// exist.
+func (s *session) partitionsOf(topic string, partition int32) ([]int32, error) {
+	parts, err := s.topicPartitions(topic)
+	if err != nil || partition < 0 {
+		return parts, err
+	}
+	if !containsPartition(parts, partition) {
+		return nil, fmt.Errorf("topic %s has no partition %d (it has %d)", topic, partition, len(parts))
+	}
+	return []int32{partition}, nil
+}
+
 func kerrFor(code int16) error {
 	if err := kerr.ErrorForCode(code); err != nil {
 		return err

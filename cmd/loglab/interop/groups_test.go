@@ -313,3 +313,55 @@ func TestGroupKafkajs(t *testing.T) {
 		})
 	})
 }
+
+// TestGroupLoglabCLI: loglab's own client through the CLI, `loglab consume
+// --group`, as the group consumer; then `loglab group describe` shows the
+// committed offsets with no lag, `group reset-offsets --to-earliest` is
+// refused for nothing and makes a third member read everything again.
+func TestGroupLoglabCLI(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, b *brokerProc) {
+		consume := func(t *testing.T, _ context.Context, addr, group, topic string, n int) []rec {
+			t.Helper()
+			out, errOut, code := runLoglab(t, "", "consume", "--bootstrap", addr, "--topic", topic, "--group", group,
+				"--from-beginning", "--count", strconv.Itoa(n), "--format", "%p|%o|%v\\n")
+			if code != 0 {
+				t.Fatalf("loglab consume --group: exit %d\n%s%s", code, out, errOut)
+			}
+			var got []rec
+			for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+				f := strings.SplitN(line, "|", 3)
+				if len(f) != 3 {
+					t.Fatalf("loglab consume --group: bad line %q", line)
+				}
+				p, _ := strconv.Atoi(f[0])
+				off, _ := strconv.ParseInt(f[1], 10, 64)
+				got = append(got, rec{Partition: int32(p), Offset: off, Value: f[2]})
+			}
+			return got
+		}
+		testGroupResume(t, b, "loglab", consume)
+		out, errOut, code := runLoglab(t, "", "group", "describe", "--bootstrap", b.Addr, "--group", "loglab-group")
+		if code != 0 || !strings.Contains(out, "state Empty") || !strings.Contains(out, "LAG") {
+			t.Fatalf("group describe: exit %d\n%s%s", code, out, errOut)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if f := strings.Fields(line); len(f) == 5 && f[0] == "loglab-groups" && f[4] != "0" {
+				t.Fatalf("lag after the members committed everything: %q", line)
+			}
+		}
+		out, errOut, code = runLoglab(t, "", "group", "list", "--bootstrap", b.Addr)
+		if code != 0 || !strings.Contains(out, "loglab-group") {
+			t.Fatalf("group list: exit %d\n%s%s", code, out, errOut)
+		}
+		out, errOut, code = runLoglab(t, "", "group", "reset-offsets", "--bootstrap", b.Addr, "--group", "loglab-group",
+			"--topic", "loglab-groups", "--to-earliest")
+		if code != 0 || !strings.Contains(out, "committed 3 offsets") {
+			t.Fatalf("group reset-offsets: exit %d\n%s%s", code, out, errOut)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if got := consume(t, ctx, b.Addr, "loglab-group", "loglab-groups", 45); len(got) != 45 {
+			t.Fatalf("after the reset a member read %d records, want all 45 again", len(got))
+		}
+	})
+}
