@@ -45,6 +45,19 @@ func FuzzRequestPath(f *testing.F) {
 	dt.Version = 4
 	dt.TopicNames = []string{"f"}
 	f.Add(frame(dt, 9))
+	// Group requests (the coordinator state machine behind them).
+	f.Add(frame(joinReq("g", "", nil), 10))
+	f.Add(frame(syncReq("g", "m", 1, map[string]string{"m": "x"}), 11))
+	f.Add(frame(heartbeatReq("g", "m", 1), 12))
+	f.Add(frame(commitReq("g", "", -1, "f", 0, 5, "md"), 13))
+	ofr := kmsg.NewPtrOffsetFetchRequest()
+	ofr.Version = 8
+	ofr.Groups = []kmsg.OffsetFetchRequestGroup{{Group: "g"}}
+	f.Add(frame(ofr, 14))
+	f.Add(frame(kmsg.NewPtrListGroupsRequest(), 15))
+	ipid := kmsg.NewPtrInitProducerIDRequest()
+	ipid.Version = 4
+	f.Add(frame(ipid, 16))
 	f.Add([]byte{0, 18, 0, 99, 0, 0, 0, 1})
 	f.Add([]byte{})
 

@@ -225,3 +225,85 @@ func code(e *kerr.Error) int16 {
 	}
 	return e.Code
 }
+
+// Static membership (KIP-345): a member that restarts with the same
+// group.instance.id gets a new member id and its old assignment without
+// a rebalance; the old id is fenced.
+func TestGroupStaticMemberRejoinsWithoutRebalance(t *testing.T) {
+	e := newEnv(t, broker.Config{GroupInitialRebalanceDelayMs: -1})
+	a, b := e.connect(), e.connect()
+	mustCreate(t, a, "t", 2, nil)
+	a.findCoordinator("g")
+	instA, instB := kmsg.StringPtr("a"), kmsg.StringPtr("b")
+	// Static members skip MEMBER_ID_REQUIRED. "a" forms generation 1
+	// alone; "b" joining makes "a" rejoin for generation 2.
+	ja := a.do(joinReq("g", "", instA)).(*kmsg.JoinGroupResponse)
+	if ja.ErrorCode != 0 || ja.Generation != 1 {
+		t.Fatalf("static join: %s gen %d", errName(ja.ErrorCode), ja.Generation)
+	}
+	a.do(syncReq("g", ja.MemberID, 1, map[string]string{ja.MemberID: "all"}))
+	reqB := joinReq("g", "", instB)
+	corrB := b.send(reqB)
+	ja = a.do(joinReq("g", ja.MemberID, instA)).(*kmsg.JoinGroupResponse)
+	jb := b.recv(reqB, corrB).(*kmsg.JoinGroupResponse)
+	if ja.ErrorCode != 0 || jb.ErrorCode != 0 || ja.Generation != 2 || jb.Generation != 2 {
+		t.Fatalf("static joins: %s %s gen %d %d", errName(ja.ErrorCode), errName(jb.ErrorCode), ja.Generation, jb.Generation)
+	}
+	leader, other := a, b
+	lid, oid := ja.MemberID, jb.MemberID
+	if ja.LeaderID != ja.MemberID {
+		leader, other, lid, oid = b, a, jb.MemberID, ja.MemberID
+	}
+	sReq := syncReq("g", oid, 2, nil)
+	sCorr := other.send(sReq)
+	leader.do(syncReq("g", lid, 2, map[string]string{ja.MemberID: "A", jb.MemberID: "B"}))
+	other.recv(sReq, sCorr)
+
+	// "b" restarts: new member id, same generation, its assignment back.
+	b2 := e.connect()
+	j2 := b2.do(joinReq("g", "", instB)).(*kmsg.JoinGroupResponse)
+	if j2.ErrorCode != 0 || j2.Generation != 2 || j2.MemberID == jb.MemberID {
+		t.Fatalf("static rejoin: %s gen %d member %q (old %q)", errName(j2.ErrorCode), j2.Generation, j2.MemberID, jb.MemberID)
+	}
+	s2 := b2.do(syncReq("g", j2.MemberID, 2, nil)).(*kmsg.SyncGroupResponse)
+	if s2.ErrorCode != 0 || string(s2.MemberAssignment) != "B" {
+		t.Fatalf("static member's assignment after restart: %s %q", errName(s2.ErrorCode), s2.MemberAssignment)
+	}
+	hb := heartbeatReq("g", jb.MemberID, 2)
+	hb.InstanceID = instB
+	if r := b2.do(hb).(*kmsg.HeartbeatResponse); r.ErrorCode != kerr.FencedInstanceID.Code {
+		t.Fatalf("the old member id: %s, want FENCED_INSTANCE_ID", errName(r.ErrorCode))
+	}
+	if d := a.describe("g"); d.State != "Stable" || len(d.Members) != 2 {
+		t.Fatalf("group after the static restart: %+v", d)
+	}
+}
+
+// group.initial.rebalance.delay.ms: a group formed from nothing waits
+// for more members, extending the wait while they keep coming, so the
+// first generation includes everyone who arrived within the delays.
+func TestGroupInitialRebalanceDelay(t *testing.T) {
+	e := newEnv(t, broker.Config{GroupInitialRebalanceDelayMs: 3000})
+	cs := []*client{e.connect(), e.connect(), e.connect()}
+	mustCreate(t, cs[0], "t", 3, nil)
+	cs[0].findCoordinator("g")
+	var reqs []*kmsg.JoinGroupRequest
+	var corrs []int32
+	for i, c := range cs {
+		_, req, corr := c.join("g")
+		reqs, corrs = append(reqs, req), append(corrs, corr)
+		if i < 2 {
+			e.h.Advance(2 * time.Second) // each arrives within the current delay
+		}
+	}
+	if len(cs[0].c.Sent) != 0 {
+		t.Fatal("the join completed before the delay ran out")
+	}
+	e.h.Advance(5 * time.Second)
+	for i, c := range cs {
+		r := c.recv(reqs[i], corrs[i]).(*kmsg.JoinGroupResponse)
+		if r.ErrorCode != 0 || r.Generation != 1 {
+			t.Fatalf("member %d: %s generation %d, want everyone in generation 1", i, errName(r.ErrorCode), r.Generation)
+		}
+	}
+}
