@@ -53,6 +53,23 @@
 // not served), logs of deleted topics closed and removed, and a change of
 // (leader, leader epoch) makes the broker leader or follower.
 //
+// # Consumer groups and idempotence
+//
+// The group coordinator is package broker/group; groups.go wires it to the
+// internal topic __consumer_offsets (created by the first FindCoordinator,
+// offsets.topic.num.partitions partitions, replicated like any topic). The
+// broker coordinates the groups of the offsets partitions it leads: it
+// loads a partition when it becomes leader (serving it once the high
+// watermark covers everything the partition held then), unloads it the
+// moment it stops leading or its log fails, and appends the coordinator's
+// records like an acks=all produce. Clients may not produce to it.
+//
+// Idempotent producers get ids from InitProducerId (blocks of 1000 from
+// the controller quorum, or a synced file when standalone); the partition
+// log checks every idempotent batch against its producer's last five
+// (broker/log producers.go) and a retry is answered with the original
+// offsets instead of being stored again.
+//
 // # Invariants
 //
 //   - Everything runs on the node's loop; no goroutines, no wall clock

@@ -63,6 +63,40 @@
 // batch.ErrUnsupportedCompression via OnFetchError); records before the
 // position are skipped. OFFSET_OUT_OF_RANGE applies Config.OffsetReset.
 //
+// # Groups
+//
+// With Config.Group and Subscribe the client is a member of a consumer
+// group (the classic, eager protocol): it finds the coordinator
+// (FindCoordinator, retried and rediscovered on NOT_COORDINATOR,
+// COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS or a lost
+// connection, keeping its membership), joins (a MEMBER_ID_REQUIRED answer
+// is rejoined at once with the given id), and as the group's leader
+// assigns every member's partitions with the range or round-robin
+// assignor over Kafka's consumer-protocol encoding. After SyncGroup it
+// fetches the committed offsets (OffsetFetch) and fetches each partition
+// from there, or per OffsetReset. It heartbeats every HeartbeatInterval:
+// REBALANCE_IN_PROGRESS commits (with AutoCommit) and revokes everything,
+// then rejoins; ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID (which also drops the
+// member id) revoke without committing and rejoin; FENCED_INSTANCE_ID stops
+// the member. Commits carry the member id and generation: auto-commits
+// every AutoCommitInterval of the positions consumed, manual ones with
+// Commit or CommitOffset. Every membership change and commit is in the
+// history (assign, revoke, commit, fetch-offset; polls of owned partitions
+// carry the group, member and generation).
+//
+// # Idempotence
+//
+// With Config.Idempotent the producer first gets a producer id
+// (InitProducerId) and numbers each partition's records: a batch takes its
+// sequence numbers when it is first encoded and keeps them through every
+// retry, so a broker that already stored it answers with the original
+// offsets. At most one batch per partition is in flight (as without
+// idempotence), so sequences never race. OUT_OF_ORDER_SEQUENCE_NUMBER,
+// UNKNOWN_PRODUCER_ID or INVALID_PRODUCER_EPOCH (a batch before was given up,
+// or the partition lost our state) make it take a new producer id and
+// start every partition's sequences over (KIP-360's reset); a batch whose
+// earlier attempt's fate is unknown may then be stored twice, as in Kafka.
+//
 // # Metadata
 //
 // Metadata is fetched at start, when a topic is first used, after errors
