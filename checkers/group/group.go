@@ -3,6 +3,7 @@ package group
 import (
 	"fmt"
 	"slices"
+	"sort"
 
 	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/checkers/verdict"
@@ -110,9 +111,56 @@ func Check(ops []history.Operation, opts Options) Result {
 		k := gtp{c.Invoke.Group, c.Invoke.Topic, c.Invoke.Partition}
 		commitsBy[k] = append(commitsBy[k], c)
 	}
+	// byInvoke: per partition, the commits that may have happened (ok or
+	// info) in invoke order, with the running maximum of their offsets.
+	type maxAt struct {
+		time   int64
+		offset int64
+		op     int // index into the slice the prefix was built from
+	}
+	prefixMax := func(cs []history.Operation, keep func(history.Operation) bool, at func(history.Operation) int64) []maxAt {
+		idx := make([]int, 0, len(cs))
+		for i, c := range cs {
+			if keep(c) {
+				idx = append(idx, i)
+			}
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return cmpInt(at(cs[a]), at(cs[b])) })
+		out := make([]maxAt, len(idx))
+		for j, i := range idx {
+			out[j] = maxAt{time: at(cs[i]), offset: cs[i].Invoke.Offset, op: i}
+			if j > 0 && out[j-1].offset >= out[j].offset {
+				out[j].offset, out[j].op = out[j-1].offset, out[j-1].op
+			}
+		}
+		return out
+	}
+	// upTo returns the running maximum over entries with time <= t (ok
+	// false if none).
+	upTo := func(ps []maxAt, t int64, strict bool) (maxAt, bool) {
+		n := sort.Search(len(ps), func(i int) bool {
+			if strict {
+				return ps[i].time >= t
+			}
+			return ps[i].time > t
+		})
+		if n == 0 {
+			return maxAt{}, false
+		}
+		return ps[n-1], true
+	}
+	mayHaveCommitted := map[gtp][]maxAt{}
+	for k, cs := range commitsBy { //detcheck:ordered builds a map
+		mayHaveCommitted[k] = prefixMax(cs, func(c history.Operation) bool { return c.Outcome() != history.Fail },
+			func(c history.Operation) int64 { return c.Invoke.Time })
+	}
 	earliestRead := map[history.TopicPartition]int64{}
 	readAt := map[history.TopicPartition]map[int64]bool{}
-	pollsBy := map[string][]history.Operation{} // process → polls, invoke order
+	type pk struct {
+		process, topic string
+		partition      int32
+	}
+	pollsBy := map[pk][]history.Operation{} // in invoke order
 	for _, p := range polls {
 		tp := history.TopicPartition{Topic: p.Invoke.Topic, Partition: p.Invoke.Partition}
 		if p.Outcome() == history.OK {
@@ -127,37 +175,35 @@ func Check(ops []history.Operation, opts Options) Result {
 			}
 		}
 		if p.Invoke.Group != "" {
-			pollsBy[p.Invoke.Process] = append(pollsBy[p.Invoke.Process], p)
+			k := pk{p.Invoke.Process, p.Invoke.Topic, p.Invoke.Partition}
+			pollsBy[k] = append(pollsBy[k], p)
 		}
 	}
 	for _, a := range assigns {
 		for _, part := range a.Invoke.Partitions {
 			k := gtp{a.Invoke.Group, a.Invoke.Topic, part}
 			tp := history.TopicPartition{Topic: k.topic, Partition: part}
+			ps := pollsBy[pk{a.Invoke.Process, k.topic, part}]
 			var first *history.Operation
-			for i := range pollsBy[a.Invoke.Process] {
-				p := &pollsBy[a.Invoke.Process][i]
-				if p.Invoke.Topic == k.topic && p.Invoke.Partition == part && p.Invoke.Generation == a.Invoke.Generation &&
-					p.Invoke.Member == a.Invoke.Member && p.Invoke.Time >= a.Completion.Time {
-					first = p
+			for i := sort.Search(len(ps), func(i int) bool { return ps[i].Invoke.Time >= a.Completion.Time }); i < len(ps); i++ {
+				if ps[i].Invoke.Generation == a.Invoke.Generation && ps[i].Invoke.Member == a.Invoke.Member {
+					first = &ps[i]
+					break
+				}
+				if ps[i].Invoke.Generation > a.Invoke.Generation {
 					break
 				}
 			}
 			if first == nil {
 				continue
 			}
-			allowed, last := int64(-1), (*history.Operation)(nil)
-			for _, c := range commitsBy[k] {
-				if c.Invoke.Time <= a.Completion.Time && c.Outcome() != history.Fail && c.Invoke.Offset > allowed {
-					allowed, last = c.Invoke.Offset, &c
-				}
-			}
 			pos := first.Invoke.Offset
+			best, any := upTo(mayHaveCommitted[k], a.Completion.Time, false)
 			switch {
-			case last != nil && pos > allowed:
+			case any && pos > best.offset:
 				add(KindSkipped, k, pos, fmt.Sprintf("%s started at %d after its assignment in generation %d, but the highest commit it could resume from is %d",
-					a.Invoke.Member, pos, a.Invoke.Generation, allowed), a, *last, *first)
-			case last == nil && !opts.ResetLatest:
+					a.Invoke.Member, pos, a.Invoke.Generation, best.offset), a, commitsBy[k][best.op], *first)
+			case !any && !opts.ResetLatest:
 				if e, ok := earliestRead[tp]; ok && pos > e {
 					add(KindSkipped, k, pos, fmt.Sprintf("%s started at %d with no commit to resume from, past the earliest record %d",
 						a.Invoke.Member, pos, e), a, *first)
@@ -185,37 +231,54 @@ func Check(ops []history.Operation, opts Options) Result {
 		}
 	}
 
-	// offset-went-back
+	// offset-went-back: a fetch below the highest commit completed before it.
+	committedBefore := map[gtp][]maxAt{}
+	for k, cs := range commitsBy { //detcheck:ordered builds a map
+		committedBefore[k] = prefixMax(cs, func(c history.Operation) bool { return c.Outcome() == history.OK && c.Invoke.Generation >= 0 },
+			func(c history.Operation) int64 { return c.Completion.Time })
+	}
 	for _, f := range fetches {
 		if f.Outcome() != history.OK {
 			continue
 		}
 		k := gtp{f.Invoke.Group, f.Invoke.Topic, f.Invoke.Partition}
 		got := f.Completion.Offset
-		for _, c := range commitsBy[k] {
-			if c.Outcome() == history.OK && c.Invoke.Generation >= 0 && c.Completion.Time < f.Invoke.Time && got < c.Invoke.Offset {
-				add(KindOffsetWentBack, k, got, fmt.Sprintf("fetched committed offset %d after a commit of %d had completed", got, c.Invoke.Offset), c, f)
-				break
-			}
+		if best, ok := upTo(committedBefore[k], f.Invoke.Time, true); ok && got < best.offset {
+			c := commitsBy[k][best.op]
+			add(KindOffsetWentBack, k, got, fmt.Sprintf("fetched committed offset %d after a commit of %d had completed", got, c.Invoke.Offset), c, f)
 		}
 	}
 
-	// stale-commit-accepted
-	newest := map[string][]history.Operation{} // group → assigns by completion
+	// stale-commit-accepted: an ok commit of generation g invoked after an
+	// assignment of a newer generation had completed.
+	type genAt struct {
+		time int64
+		gen  int32
+		op   history.Operation
+	}
+	newest := map[string][]genAt{} // group → assignments by completion, running max generation
 	for _, a := range assigns {
-		newest[a.Invoke.Group] = append(newest[a.Invoke.Group], a)
+		newest[a.Invoke.Group] = append(newest[a.Invoke.Group], genAt{a.Completion.Time, a.Invoke.Generation, a})
+	}
+	for g, as := range newest { //detcheck:ordered sorts each group's own slice
+		slices.SortStableFunc(as, func(x, y genAt) int { return cmpInt(x.time, y.time) })
+		for i := 1; i < len(as); i++ {
+			if as[i-1].gen > as[i].gen {
+				as[i].gen, as[i].op = as[i-1].gen, as[i-1].op
+			}
+		}
+		newest[g] = as
 	}
 	for _, c := range commits {
 		if c.Outcome() != history.OK || c.Invoke.Generation < 0 {
 			continue
 		}
-		for _, a := range newest[c.Invoke.Group] {
-			if a.Invoke.Generation > c.Invoke.Generation && a.Completion.Time < c.Invoke.Time {
-				k := gtp{c.Invoke.Group, c.Invoke.Topic, c.Invoke.Partition}
-				add(KindStaleCommitAccepted, k, c.Invoke.Offset, fmt.Sprintf("%s's commit of generation %d was accepted after generation %d had been assigned",
-					c.Invoke.Member, c.Invoke.Generation, a.Invoke.Generation), a, c)
-				break
-			}
+		as := newest[c.Invoke.Group]
+		n := sort.Search(len(as), func(i int) bool { return as[i].time >= c.Invoke.Time })
+		if n > 0 && as[n-1].gen > c.Invoke.Generation {
+			k := gtp{c.Invoke.Group, c.Invoke.Topic, c.Invoke.Partition}
+			add(KindStaleCommitAccepted, k, c.Invoke.Offset, fmt.Sprintf("%s's commit of generation %d was accepted after generation %d had been assigned",
+				c.Invoke.Member, c.Invoke.Generation, as[n-1].gen), as[n-1].op, c)
 		}
 	}
 	if len(res.Anomalies) > 0 {
@@ -247,6 +310,16 @@ func cmpStr(a, b string) int {
 		return -1
 	}
 	if a > b {
+		return 1
+	}
+	return 0
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
 		return 1
 	}
 	return 0
