@@ -33,7 +33,7 @@ var bugZoo = []zooEntry{
 	{"fenced-leader-accepts-writes", "replicated-controller-leader-crash-and-isolation-loses-nothing"},
 	{"unclean-election", "replicated-isr-shrunk-to-leader-stays-offline-without-unclean-election-loses-nothing"},
 	// Consumer groups and idempotence.
-	{"commit-stale-generation", "group-member-paused-past-its-session-is-fenced"},
+	{"commit-stale-generation", "group-member-paused-or-partitioned-past-its-session-is-fenced"},
 	{"skip-sequence-check", "idempotent-producer-connection-resets-store-nothing-twice"},
 }
 
