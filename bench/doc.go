@@ -11,6 +11,14 @@
 // franz-go (kgo, kmsg, kfake) and HdrHistogram. Nothing in the simulator
 // imports it.
 //
+// Workloads (workload.go, run.go) are the `loglab bench` command's engine:
+// an OpenMessaging-Benchmark-shaped Workload run by Run against any
+// bootstrap address — producers paced open-loop with per-record scheduled
+// times (publish and end-to-end latency measured from them: no
+// coordinated omission), one consumer group per topic, reports per window
+// and in aggregate from HDR histograms, and a search for the maximum
+// sustainable rate.
+//
 // The benchmarks themselves are testing.B functions in this package's test
 // files (see docs/performance.md for the commands and results); they
 // report MB/s, p50/p99 latency and, for the broker's produce path without

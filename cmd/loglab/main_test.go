@@ -74,6 +74,13 @@ func TestBadInputOneClearLine(t *testing.T) {
 		{"scenario", "list", "--bogus"},
 		{"demo", "--seeds", "0"},
 		{"nonsense"},
+		{"bench", "--workload", "testdata/bad-workload.yaml"},
+		{"bench", "--workload", "testdata/bad-workload-value.yaml"},
+		{"bench", "--workload", "testdata/no-such-file.yaml"},
+		{"bench", "--bootstrap", "127.0.0.1:1", "--duration", "1s"},
+		{"bench", "--target", "redpanda"},
+		{"bench", "--acks", "2"},
+		{"bench", "--brokers", "1", "--replication-factor", "3"},
 	}
 	for _, args := range cases {
 		stdout, stderr, code := runCLI(t, args...)

@@ -5,22 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglab/loglab/bench"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-func kgoCodec(codec string) kgo.CompressionCodec {
-	switch codec {
-	case "gzip":
-		return kgo.GzipCompression()
-	case "snappy":
-		return kgo.SnappyCompression()
-	case "lz4":
-		return kgo.Lz4Compression()
-	case "zstd":
-		return kgo.ZstdCompression()
-	}
-	return kgo.NoCompression()
-}
+func kgoCodec(codec string) kgo.CompressionCodec { return bench.Codec(codec) }
 
 // TestKgo: franz-go produces keyed records with headers in every codec
 // (acks=all, its defaults otherwise) and reads every partition back from

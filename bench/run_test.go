@@ -1,0 +1,69 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+	"time"
+)
+
+// A small run against a real broker: every record scheduled is
+// acknowledged and consumed, windows add up to the aggregate, and the
+// latency histograms hold every record.
+func TestRunPacedAgainstLoglab(t *testing.T) {
+	tg, err := StartLoglab(t.TempDir(), quietLogger(t.Output()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Stop()
+	w := DefaultWorkload()
+	w.Name, w.ProducerRate, w.Duration, w.Warmup, w.MessageSize = "paced", 2000, Duration(2*time.Second), Duration(200*time.Millisecond), 256
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, w, RunOptions{Seeds: []string{tg.Addr}, Target: "loglab", Window: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := rep.Aggregate
+	if a.Errors != 0 || a.PublishLatency.Count != 4000 || math.Abs(a.PublishRate-2000) > 100 || len(rep.Windows) != 2 {
+		t.Fatalf("aggregate %+v, %d windows", a, len(rep.Windows))
+	}
+	if a.EndToEndLatency.Count < 3900 || a.Backlog > 100 {
+		t.Fatalf("consumers: %d end-to-end samples, backlog %d", a.EndToEndLatency.Count, a.Backlog)
+	}
+	if a.PublishLatency.P50 <= 0 || a.PublishLatency.P99 < a.PublishLatency.P50 || a.PublishLatency.Max < a.PublishLatency.P9999 {
+		t.Fatalf("percentiles out of order: %+v", a.PublishLatency)
+	}
+}
+
+// Rate 0 searches: a closed-loop trial, then sustained open-loop trials.
+func TestRunSearchesMaxRate(t *testing.T) {
+	tg, err := StartKfake()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Stop()
+	w := DefaultWorkload()
+	w.Name, w.Duration, w.Warmup, w.ConsumerPerSubscription = "search", Duration(time.Second), 0, 0
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, w, RunOptions{Seeds: []string{tg.Addr}, Target: "kfake", Trial: 300 * time.Millisecond, RateOfMax: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Search) < 2 || rep.Search[0].TargetRate != 0 || !rep.Search[len(rep.Search)-1].Sustained || rep.MaxSustainableRate <= 0 {
+		t.Fatalf("search %+v", rep.Search)
+	}
+	if math.Abs(rep.Rate-rep.MaxSustainableRate/2) > 1 {
+		t.Fatalf("measured at %.0f, want half of %.0f", rep.Rate, rep.MaxSustainableRate)
+	}
+}
+
+func TestRunUnreachable(t *testing.T) {
+	w := DefaultWorkload()
+	_, err := Run(context.Background(), w, RunOptions{Seeds: []string{"127.0.0.1:1"}})
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("%v, want ErrUnreachable", err)
+	}
+}

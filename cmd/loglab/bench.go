@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/loglab/loglab/bench"
+	"github.com/loglab/loglab/bench/embedded"
+)
+
+func newBenchCmd() *cobra.Command {
+	var (
+		workloadFile, bootstrap, target, acks, compression, flush string
+		brokers, messageSize, partitions, topics, producers       int
+		consumers, batchBytes, rf                                 int
+		rate                                                      int
+		rateOfMax                                                 float64
+		duration, warmup, window, trial, linger                   time.Duration
+		asJSON                                                    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure throughput and latency of a workload against a cluster",
+		Long: `bench runs a workload — in the shape of an OpenMessaging Benchmark workload:
+topics, partitions per topic, message size, key distribution, producers per
+topic, consumers per subscription (one consumer group per topic), producer
+rate, warm-up and duration, plus Kafka's acks, compression, batch size,
+linger, replication factor and flush policy — from a file (--workload) with
+flags overriding it, against:
+
+  the embedded cluster (default): --brokers N loglab brokers on loopback in
+      this process, fresh data in a temporary directory;
+  --bootstrap HOST:PORT: any Kafka-compatible cluster already running;
+  --target kfake: franz-go's in-memory fake Kafka, the reference peer.
+
+Producers run open-loop at --rate records/s in total: each record has a
+scheduled send time, and publish latency runs from it to the
+acknowledgement (coordinated-omission corrected: a stalled broker shows
+its whole stall); end-to-end latency runs from the same scheduled time,
+carried in the record timestamp (ms), to the consumer. --rate 0 first
+searches for the maximum sustainable rate (a closed-loop trial, then
+open-loop trials downward) and measures at --rate-of-max of it.
+
+It prints one line per --window (publish and consume rates, backlog,
+errors, latency) and the aggregate with p50, p75, p95, p99, p99.9, p99.99
+and max from HDR histograms; --json prints the whole report as JSON.`,
+		Example: "  loglab bench --duration 20s --rate 0\n" +
+			"  loglab bench --brokers 3 --replication-factor 3 --acks all --rate 50000\n" +
+			"  loglab bench --target kfake --duration 10s\n" +
+			"  loglab bench --bootstrap 127.0.0.1:9092 --workload my-workload.yaml --json",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := bench.DefaultWorkload()
+			if workloadFile != "" {
+				data, err := os.ReadFile(workloadFile)
+				if err != nil {
+					return fmt.Errorf("--workload: %w", err)
+				}
+				if w, err = bench.ParseWorkload(workloadFile, data); err != nil {
+					return err
+				}
+			}
+			f := cmd.Flags()
+			set := func(name string, apply func()) {
+				if f.Changed(name) {
+					apply()
+				}
+			}
+			set("topics", func() { w.Topics = topics })
+			set("partitions", func() { w.PartitionsPerTopic = partitions })
+			set("message-size", func() { w.MessageSize = messageSize })
+			set("producers", func() { w.ProducersPerTopic = producers })
+			set("consumers", func() { w.ConsumerPerSubscription = consumers })
+			set("rate", func() { w.ProducerRate = rate })
+			set("duration", func() { w.Duration = bench.Duration(duration) })
+			set("warmup", func() { w.Warmup = bench.Duration(warmup) })
+			set("compression", func() { w.Compression = compression })
+			set("batch-bytes", func() { w.BatchBytes = batchBytes })
+			set("linger", func() { w.Linger = bench.Duration(linger) })
+			set("replication-factor", func() { w.ReplicationFactor = rf })
+			set("flush", func() { w.Flush = flush })
+			if f.Changed("acks") {
+				switch acks {
+				case "all", "-1":
+					w.Acks = -1
+				case "1":
+					w.Acks = 1
+				case "0":
+					w.Acks = 0
+				default:
+					return fmt.Errorf("--acks %q: want all, 1 or 0", acks)
+				}
+			}
+			if err := w.Validate(); err != nil {
+				return err
+			}
+			if rateOfMax <= 0 || rateOfMax > 1 {
+				return fmt.Errorf("--rate-of-max %v: want a fraction in (0, 1]", rateOfMax)
+			}
+			if bootstrap != "" && (f.Changed("target") || f.Changed("brokers")) {
+				return errors.New("--bootstrap names a running cluster: it excludes --target and --brokers")
+			}
+			if brokers < 1 || brokers > 9 {
+				return fmt.Errorf("--brokers %d: want 1..9", brokers)
+			}
+			if w.ReplicationFactor > brokers && bootstrap == "" && target == "loglab" {
+				return fmt.Errorf("--replication-factor %d needs at least %d brokers (--brokers %d)", w.ReplicationFactor, w.ReplicationFactor, brokers)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			seeds, name, cleanup, err := benchTarget(ctx, bootstrap, target, brokers)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			out := cmd.OutOrStdout()
+			progress := func(line string) { fmt.Fprintln(cmd.ErrOrStderr(), line) }
+			if !asJSON {
+				progress = func(line string) { fmt.Fprintln(out, line) }
+				fmt.Fprintf(out, "target %s (%s); workload %s: %d topic(s) x %d partitions, %d B records, acks=%d, RF %d, flush %s\n",
+					name, strings.Join(seeds, ","), w.Name, w.Topics, w.PartitionsPerTopic, w.MessageSize, w.Acks, w.ReplicationFactor, w.Flush)
+			}
+			rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: seeds, Target: name, Window: window, Trial: trial, RateOfMax: rateOfMax, Progress: progress})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			printAggregate(out, rep)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&workloadFile, "workload", "", "workload file (YAML, OpenMessaging Benchmark field names); flags override it")
+	f.StringVar(&bootstrap, "bootstrap", "", "benchmark a running Kafka-compatible cluster at HOST:PORT instead of an embedded one")
+	f.StringVar(&target, "target", "loglab", "embedded target: loglab or kfake")
+	f.IntVar(&brokers, "brokers", 1, "brokers of the embedded loglab cluster")
+	f.IntVar(&topics, "topics", 1, "topics")
+	f.IntVar(&partitions, "partitions", 3, "partitions per topic")
+	f.IntVar(&messageSize, "message-size", 1024, "record value size in bytes")
+	f.IntVar(&producers, "producers", 1, "producers per topic")
+	f.IntVar(&consumers, "consumers", 1, "consumers per topic (one group per topic; 0: none)")
+	f.IntVar(&rate, "rate", 0, "records per second over all producers (0: find the maximum sustainable rate)")
+	f.Float64Var(&rateOfMax, "rate-of-max", 1, "with --rate 0: run at this fraction of the maximum found")
+	f.DurationVar(&duration, "duration", 20*time.Second, "measured duration")
+	f.DurationVar(&warmup, "warmup", 5*time.Second, "warm-up before measuring (thrown away)")
+	f.DurationVar(&window, "window", 10*time.Second, "reporting window")
+	f.DurationVar(&trial, "trial", 5*time.Second, "length of each trial of the maximum-rate search")
+	f.StringVar(&acks, "acks", "1", "all, 1 or 0")
+	f.StringVar(&compression, "compression", "none", "none, gzip, snappy, lz4 or zstd")
+	f.IntVar(&batchBytes, "batch-bytes", 1<<20, "producer batch size limit")
+	f.DurationVar(&linger, "linger", time.Millisecond, "producer linger")
+	f.IntVar(&rf, "replication-factor", 1, "replication factor of the topics")
+	f.StringVar(&flush, "flush", "never", "never (page cache) or every-batch (flush.messages=1)")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON (progress goes to stderr)")
+	return cmd
+}
+
+// benchTarget starts (or names) the target and returns its bootstrap
+// addresses and a cleanup.
+func benchTarget(ctx context.Context, bootstrap, target string, brokers int) ([]string, string, func(), error) {
+	if bootstrap != "" {
+		if err := checkHostPort("--bootstrap", bootstrap); err != nil {
+			return nil, "", nil, err
+		}
+		return []string{bootstrap}, bootstrap, func() {}, nil
+	}
+	switch target {
+	case "kfake":
+		t, err := bench.StartKfake()
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return []string{t.Addr}, "kfake", func() { t.Stop() }, nil
+	case "loglab":
+	default:
+		return nil, "", nil, fmt.Errorf("--target %q: want loglab or kfake (or --bootstrap for any cluster)", target)
+	}
+	dir, err := os.MkdirTemp("", "loglab-bench-")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c, err := embedded.Start(embedded.Config{Brokers: brokers, DataDir: dir, Logger: quiet})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, "", nil, err
+	}
+	cleanup := func() {
+		c.Stop()
+		os.RemoveAll(dir)
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := c.WaitReady(wctx); err != nil {
+		cleanup()
+		return nil, "", nil, err
+	}
+	return c.Bootstrap(), fmt.Sprintf("loglab (%d embedded brokers)", brokers), cleanup, nil
+}
+
+func printAggregate(w io.Writer, r bench.Report) {
+	a := r.Aggregate
+	if r.MaxSustainableRate > 0 {
+		fmt.Fprintf(w, "maximum sustainable rate %.0f records/s; measured at %.0f\n", r.MaxSustainableRate, r.Rate)
+	}
+	fmt.Fprintf(w, "aggregate over %.1fs: publish %.0f rec/s (%.1f MB/s), consume %.0f rec/s (%.1f MB/s), backlog %d, errors %d\n",
+		a.EndS, a.PublishRate, a.PublishMBps, a.ConsumeRate, a.ConsumeMBps, a.Backlog, a.Errors)
+	for _, l := range []struct {
+		name string
+		p    bench.Percentiles
+	}{{"publish latency", a.PublishLatency}, {"end-to-end latency", a.EndToEndLatency}} {
+		fmt.Fprintf(w, "%s ms: p50 %.2f  p75 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  p99.99 %.2f  max %.2f  (%d records)\n",
+			l.name, l.p.P50, l.p.P75, l.p.P95, l.p.P99, l.p.P999, l.p.P9999, l.p.Max, l.p.Count)
+	}
+}
