@@ -11,6 +11,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/loglab/loglab/reports"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -31,36 +32,17 @@ type RunOptions struct {
 	Progress func(string)
 }
 
-// Percentiles of a latency distribution, in milliseconds.
-type Percentiles struct {
-	P50   float64 `json:"p50"`
-	P75   float64 `json:"p75"`
-	P95   float64 `json:"p95"`
-	P99   float64 `json:"p99"`
-	P999  float64 `json:"p99.9"`
-	P9999 float64 `json:"p99.99"`
-	Max   float64 `json:"max"`
-	Count int64   `json:"count"`
-}
+// Percentiles and Window are the report types of package reports, which
+// draws them (`loglab report`): the JSON a run writes is what it reads.
+type (
+	Percentiles = reports.Percentiles
+	Window      = reports.Window
+)
 
 func percentiles(h *hdrhistogram.Histogram) Percentiles {
 	ms := func(q float64) float64 { return float64(h.ValueAtQuantile(q)) / 1e6 }
 	return Percentiles{P50: ms(50), P75: ms(75), P95: ms(95), P99: ms(99), P999: ms(99.9), P9999: ms(99.99),
 		Max: float64(h.Max()) / 1e6, Count: h.TotalCount()}
-}
-
-// Window is what one reporting window (or the whole run) measured.
-type Window struct {
-	StartS          float64     `json:"start_s"`
-	EndS            float64     `json:"end_s"`
-	PublishRate     float64     `json:"publish_rate"` // records/s acknowledged
-	PublishMBps     float64     `json:"publish_mb_s"`
-	ConsumeRate     float64     `json:"consume_rate"`
-	ConsumeMBps     float64     `json:"consume_mb_s"`
-	Backlog         int64       `json:"backlog"` // acknowledged but not yet consumed, at the end
-	Errors          int64       `json:"errors"`
-	PublishLatency  Percentiles `json:"publish_latency_ms"`
-	EndToEndLatency Percentiles `json:"end_to_end_latency_ms"`
 }
 
 // SearchStep is one trial of the maximum-rate search.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +29,7 @@ func newBenchCmd() *cobra.Command {
 		rateOfMax                                                 float64
 		duration, warmup, window, trial, linger                   time.Duration
 		asJSON                                                    bool
+		outDir                                                    string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -135,6 +137,20 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 			if err != nil {
 				return err
 			}
+			if outDir != "" {
+				if err := os.MkdirAll(outDir, 0o755); err != nil {
+					return err
+				}
+				data, err := json.MarshalIndent(rep, "", "  ")
+				if err != nil {
+					return err
+				}
+				file := filepath.Join(outDir, fmt.Sprintf("bench-%s-%s-%d.json", w.Name, strings.Fields(name)[0], time.Now().Unix()))
+				if err := os.WriteFile(file, append(data, '\n'), 0o644); err != nil {
+					return err
+				}
+				progress("result written to " + file)
+			}
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
@@ -167,6 +183,7 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 	f.IntVar(&rf, "replication-factor", 1, "replication factor of the topics")
 	f.StringVar(&flush, "flush", "never", "never (page cache) or every-batch (flush.messages=1)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (progress goes to stderr)")
+	f.StringVar(&outDir, "out", "", "also write the JSON report into this directory (for loglab report)")
 	return cmd
 }
 

@@ -81,6 +81,8 @@ func TestBadInputOneClearLine(t *testing.T) {
 		{"bench", "--target", "redpanda"},
 		{"bench", "--acks", "2"},
 		{"bench", "--brokers", "1", "--replication-factor", "3"},
+		{"report", "testdata/no-such-dir"},
+		{"report", "testdata"},
 	}
 	for _, args := range cases {
 		stdout, stderr, code := runCLI(t, args...)

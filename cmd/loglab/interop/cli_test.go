@@ -3,6 +3,8 @@ package interop
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +142,34 @@ func TestCLIBrokerBadInput(t *testing.T) {
 	} {
 		_, errOut, code := runLoglab(t, "", append([]string{"broker"}, c.args...)...)
 		oneErrorLine(t, fmt.Sprint(c.args), errOut, code, c.want)
+	}
+}
+
+// TestCLIBenchAndReport: a short paced bench against an embedded loglab
+// broker and against kfake, side by side in one results directory, then
+// one HTML report with every plot inline and a Markdown summary.
+func TestCLIBenchAndReport(t *testing.T) {
+	dir := t.TempDir()
+	for _, target := range []string{"loglab", "kfake"} {
+		out, errOut, code := runCmd(t, 2*time.Minute, "", "", loglabBin, "bench", "--target", target, "--duration", "2s", "--warmup", "0s",
+			"--rate", "2000", "--window", "1s", "--message-size", "256", "--out", dir)
+		if code != 0 || !strings.Contains(out, "aggregate over") || !strings.Contains(out, "errors 0") {
+			t.Fatalf("bench --target %s: exit %d\n%s%s", target, code, out, errOut)
+		}
+	}
+	out, errOut, code := runLoglab(t, "", "report", dir, "-o", filepath.Join(dir, "report.html"))
+	if code != 0 {
+		t.Fatalf("report: exit %d\n%s%s", code, out, errOut)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(html), "data:image/svg+xml;base64,"); n != 4 {
+		t.Fatalf("%d inline plots, want 4", n)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "summary.md"))
+	if err != nil || !strings.Contains(string(md), "| kfake default |") || !strings.Contains(string(md), "| loglab (1 embedded brokers) default |") {
+		t.Fatalf("summary.md: %v\n%s", err, md)
 	}
 }

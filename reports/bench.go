@@ -1,0 +1,96 @@
+package reports
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// ErrNoResults: a report directory holds no result file.
+var ErrNoResults = errors.New("reports: no results")
+
+// ErrBadResult: a file is not a result.
+var ErrBadResult = errors.New("reports: not a result")
+
+// Percentiles are latency percentiles in milliseconds.
+type Percentiles struct {
+	P50   float64 `json:"p50"`
+	P75   float64 `json:"p75"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p99.9"`
+	P9999 float64 `json:"p99.99"`
+	Max   float64 `json:"max"`
+	Count int64   `json:"count"`
+}
+
+// Window is one reporting window of a bench run.
+type Window struct {
+	StartS          float64     `json:"start_s"`
+	EndS            float64     `json:"end_s"`
+	PublishRate     float64     `json:"publish_rate"`
+	PublishMBps     float64     `json:"publish_mb_s"`
+	ConsumeRate     float64     `json:"consume_rate"`
+	ConsumeMBps     float64     `json:"consume_mb_s"`
+	Backlog         int64       `json:"backlog"`
+	Errors          int64       `json:"errors"`
+	PublishLatency  Percentiles `json:"publish_latency_ms"`
+	EndToEndLatency Percentiles `json:"end_to_end_latency_ms"`
+}
+
+// BenchResult is a `loglab bench` report (its JSON form).
+type BenchResult struct {
+	Workload struct {
+		Name              string `json:"name"`
+		MessageSize       int    `json:"messageSize"`
+		Acks              int    `json:"acks"`
+		ReplicationFactor int    `json:"replicationFactor"`
+	} `json:"workload"`
+	Target             string   `json:"target"`
+	Rate               float64  `json:"rate"`
+	MaxSustainableRate float64  `json:"max_sustainable_rate"`
+	Windows            []Window `json:"windows"`
+	Aggregate          Window   `json:"aggregate"`
+	// File is where it was read from (not part of the JSON).
+	File string `json:"-"`
+}
+
+// Label names a result in legends and tables.
+func (r BenchResult) Label() string {
+	return fmt.Sprintf("%s %s", r.Target, r.Workload.Name)
+}
+
+// ReadBenchResults reads every *.json file of dir as a bench result,
+// sorted by file name.
+func ReadBenchResults(dir string) ([]BenchResult, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []BenchResult
+	for _, n := range names {
+		data, err := os.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		var r BenchResult
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		if err := dec.Decode(&r); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrBadResult, n, err)
+		}
+		if r.Target == "" || r.Aggregate.PublishLatency.Count == 0 && len(r.Windows) == 0 {
+			return nil, fmt.Errorf("%w: %s has no target or measurements", ErrBadResult, n)
+		}
+		r.File = filepath.Base(n)
+		out = append(out, r)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no *.json bench result in %s (write some with `loglab bench --out %s`)", ErrNoResults, dir, dir)
+	}
+	return out, nil
+}
