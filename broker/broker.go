@@ -12,6 +12,7 @@ import (
 
 	"github.com/loglab/loglab/broker/controller"
 	"github.com/loglab/loglab/broker/group"
+	"github.com/loglab/loglab/broker/metrics"
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/loglab/loglab/host"
 )
@@ -129,6 +130,7 @@ func (b *Broker) Start(h host.Host) {
 		return
 	}
 	b.scheduleRetention()
+	b.scheduleGauges()
 	b.syncAllShards()
 	b.log.Info("broker started", "listen", b.listener.Addr(), "advertised", adv, "node_id", b.cfg.NodeID, "topics", len(b.topics))
 }
@@ -173,6 +175,7 @@ func (b *Broker) startClustered() {
 		return
 	}
 	b.scheduleRetention()
+	b.scheduleGauges()
 	b.log.Info("broker started in cluster mode", "listen", b.listener.Addr(), "advertised", adv, "node_id", b.cfg.NodeID, "controllers", strings.Join(b.cfg.Controllers, ","))
 }
 
@@ -427,5 +430,47 @@ func (b *Broker) scheduleRetention() {
 			}
 		}
 		b.scheduleRetention()
+	})
+}
+
+// publishGauges sets the gauges of package metrics from the partitions
+// (called every second: by the high-watermark checkpoint in cluster mode,
+// by Config.MetricsGaugeInterval's timer when set).
+func (b *Broker) publishGauges() {
+	m := b.cfg.Metrics
+	if _, nop := m.(metrics.Nop); nop {
+		return
+	}
+	under, led := 0, 0
+	for _, name := range b.sortedTopicNames() {
+		for _, p := range b.topics[name].partitions {
+			if p.log == nil {
+				continue
+			}
+			m.Set("loglab_broker_log_size_bytes", float64(p.log.Size()), "topic", name, "partition", strconv.Itoa(int(p.index)))
+			if !p.replicated || p.isLeader {
+				led++
+				if p.replicated && len(p.isr) < len(p.replicas) {
+					under++
+				}
+			}
+		}
+	}
+	m.Set("loglab_broker_under_replicated_partitions", float64(under))
+	m.Set("loglab_broker_partitions_led", float64(led))
+}
+
+// scheduleGauges publishes the gauges every interval (real brokers with
+// metrics; simulated ones rely on the checkpoint tick, adding no events).
+func (b *Broker) scheduleGauges() {
+	if b.cfg.MetricsGaugeInterval <= 0 {
+		return
+	}
+	b.h.AfterFunc(b.cfg.MetricsGaugeInterval, func() {
+		if b.stopping {
+			return
+		}
+		b.publishGauges()
+		b.scheduleGauges()
 	})
 }

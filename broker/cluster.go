@@ -303,6 +303,7 @@ func (b *Broker) becomeLeader(p *partition, ip *metadata.Partition) {
 	}
 	p.lead = ls
 	p.isr, p.partitionEpoch = slices.Clone(ip.ISR), ip.PartitionEpoch
+	b.cfg.Metrics.Add("loglab_broker_leader_elections_total", 1)
 	p.hw = min(p.hw, leo)
 	b.log.Info("became leader", "topic", p.topic.name, "partition", p.index, "leader_epoch", ip.LeaderEpoch, "log_end_offset", leo, "high_watermark", p.hw, "isr", fmt.Sprint(ip.ISR))
 	if p.suspect {

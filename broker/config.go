@@ -1,8 +1,11 @@
 package broker
 
 import (
+	"time"
+
 	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/broker/controller"
+	"github.com/loglab/loglab/broker/metrics"
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/loglab/loglab/host"
 )
@@ -95,6 +98,14 @@ type Config struct {
 	GroupMinSessionTimeoutMs     int64
 	GroupMaxSessionTimeoutMs     int64
 
+	// Metrics receives the broker's measurements (package
+	// broker/metrics; nil: none).
+	Metrics metrics.Recorder
+	// MetricsGaugeInterval, if positive, publishes the gauges this often
+	// (real brokers with --metrics); in cluster mode they are also
+	// published with every high-watermark checkpoint (1s).
+	MetricsGaugeInterval time.Duration
+
 	// Bugs switches on deliberate bugs, for testing the testbed only
 	// (package bugzoo); the zero value, none, is the only correct one.
 	Bugs bugzoo.Set
@@ -145,6 +156,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HeartbeatIntervalMs <= 0 {
 		c.HeartbeatIntervalMs = 500
+	}
+	if c.Metrics == nil {
+		c.Metrics = metrics.Nop{}
 	}
 	if c.OffsetsTopicNumPartitions <= 0 {
 		c.OffsetsTopicNumPartitions = 10

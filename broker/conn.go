@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/loglab/loglab/host"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -46,6 +47,15 @@ type request struct {
 	kreq     kmsg.Request
 	slot     *slot
 	answered bool
+	start    time.Duration // when it was parsed (host monotonic), for its latency metric
+}
+
+// measured records a request's count and latency once it is answered.
+func (r *request) measured() {
+	b := r.cn.b
+	api := kmsg.NameForKey(r.hdr.Key)
+	b.cfg.Metrics.Add("loglab_broker_requests_total", 1, "api", api)
+	b.cfg.Metrics.Observe("loglab_broker_request_duration_seconds", (b.h.Monotonic() - r.start).Seconds(), "api", api)
 }
 
 func (cn *conn) OnFrame(_ host.Conn, frame []byte) {
@@ -126,7 +136,7 @@ func (cn *conn) handleFrame(frame []byte) {
 	s := &slot{}
 	cn.pending = append(cn.pending, s)
 	cn.b.log.Debug("request", "remote", cn.c.RemoteAddr(), "api_key", key, "version", version, "correlation_id", corr)
-	a.handle(cn.b, &request{cn: cn, hdr: hdr, kreq: kreq, slot: s})
+	a.handle(cn.b, &request{cn: cn, hdr: hdr, kreq: kreq, slot: s, start: cn.b.h.Monotonic()})
 }
 
 // answerTooNewApiVersions is KIP-511: a client that opens with an
@@ -202,6 +212,7 @@ func (r *request) respond(resp kmsg.Response) {
 		panic("broker: request answered twice")
 	}
 	r.answered = true
+	r.measured()
 	resp.SetVersion(r.hdr.Version)
 	frame := appendResponseHeader(nil, r.hdr.Key, r.hdr.CorrelationID, resp.IsFlexible())
 	r.cn.complete(r.slot, resp.AppendTo(frame))
@@ -213,6 +224,7 @@ func (r *request) noResponse() {
 		panic("broker: request answered twice")
 	}
 	r.answered = true
+	r.measured()
 	r.cn.complete(r.slot, nil)
 }
 

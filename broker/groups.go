@@ -52,6 +52,7 @@ func (b *Broker) newCoordinator(numPartitions int32) *group.Coordinator {
 		MaxSessionTimeout:      ms(b.cfg.GroupMaxSessionTimeoutMs),
 		InitialRebalanceDelay:  delay,
 		StaleGenerationCommits: b.cfg.Bugs.Has(bugzoo.CommitStaleGeneration), // bugzoo: test-only deliberate bug
+		OnRebalance:            func() { b.cfg.Metrics.Add("loglab_broker_group_rebalances_total", 1) },
 	}, groupLog{b})
 }
 

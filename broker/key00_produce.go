@@ -213,6 +213,10 @@ func (b *Broker) appendRecords(p *partition, records []byte, op *kmsg.ProduceRes
 	op.BaseOffset = base
 	op.LogAppendTime = appendTime
 	op.LogStartOffset = p.log.LogStartOffset()
+	if !dup {
+		b.cfg.Metrics.Add("loglab_broker_bytes_in_total", float64(len(records)), "topic", p.topic.name)
+		b.cfg.Metrics.Add("loglab_broker_messages_in_total", float64(h.RecordCount), "topic", p.topic.name)
+	}
 	if dup {
 		// A retry of a batch already written: answered with the
 		// original offsets once they are as safe as a new append's.

@@ -236,6 +236,9 @@ func (b *Broker) readPartition(p *partition, replicaID int32, rp kmsg.FetchReque
 	}
 	data = belowHighWatermark(data, upper)
 	op.RecordBatches = data
+	if replicaID < 0 {
+		b.cfg.Metrics.Add("loglab_broker_bytes_out_total", float64(len(data)), "topic", p.topic.name)
+	}
 	return len(data), nil
 }
 

@@ -132,6 +132,7 @@ func (d *diskLog) MaxTimestamp() (int64, int64, error) {
 
 func (d *diskLog) WhenDurable(end int64, done func(error)) { d.l.WhenDurable(end, done) }
 func (d *diskLog) RecoveryPoint() int64                    { return d.l.RecoveryPoint() }
+func (d *diskLog) Size() int64                             { return d.l.Size() }
 func (d *diskLog) Close(done func(error))                  { d.l.Close(done) }
 func (d *diskLog) ApplyRetention() (int, error)            { return d.l.ApplyRetention() }
 

@@ -52,6 +52,8 @@ type partitionLog interface {
 	MaxTimestamp() (offset, timestamp int64, err error)
 	// RecoveryPoint is the durable offset: every offset below it is synced.
 	RecoveryPoint() int64
+	// Size is the log's bytes on disk (segments).
+	Size() int64
 	// WhenDurable calls done once every offset below end is durable.
 	WhenDurable(end int64, done func(error))
 	// ApplyRetention deletes old segments per retention.ms/bytes.

@@ -234,6 +234,7 @@ func (b *Broker) maybeExpandISR(p *partition, f *replicaState) {
 	}
 	isr := append(slices.Clone(p.isr), f.id)
 	ls.pendingISR = isr
+	b.cfg.Metrics.Add("loglab_broker_isr_expands_total", 1)
 	b.alterISR(p, isr)
 }
 
@@ -314,6 +315,7 @@ func (b *Broker) maybeShrinkISR(p *partition) {
 		return
 	}
 	isr := slices.DeleteFunc(slices.Clone(p.isr), func(r int32) bool { return slices.Contains(out, r) })
+	b.cfg.Metrics.Add("loglab_broker_isr_shrinks_total", 1)
 	b.alterISR(p, isr)
 }
 
@@ -349,6 +351,7 @@ func (b *Broker) scheduleHWCheckpoint() {
 			return
 		}
 		b.checkpointHWs()
+		b.publishGauges()
 		b.scheduleHWCheckpoint()
 	})
 }

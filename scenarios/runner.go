@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/loglab/loglab/broker"
+	"github.com/loglab/loglab/broker/metrics"
 	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/faults"
 	"github.com/loglab/loglab/host"
@@ -25,6 +26,10 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 		return nil, err
 	}
 	p.broker.Bugs = zoo
+	// Every broker records the same metric names a real one serves; the
+	// recorder only counts, it schedules nothing, so runs are unchanged.
+	rec := metrics.NewMemory()
+	p.broker.Metrics = rec
 	p.knobs = append(p.knobs, bugKnob(zoo)...)
 	w := sim.NewWorld(sim.Config{Seed: opts.Seed, RecordTrace: opts.RecordTrace, MaxEvents: 50_000_000})
 	if p.cluster {
@@ -140,6 +145,7 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 	}
 	res.Stats["faults"] = int64(p.schedule.Len())
 	res.Stats["crashes"] = int64(countCrashes(p.schedule))
+	res.Metrics = rec.Totals()
 	res.TraceHash = fmt.Sprintf("%016x", w.TraceHash())
 	res.Events = w.Events()
 	res.SimSeconds = w.Elapsed().Seconds()

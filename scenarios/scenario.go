@@ -70,8 +70,11 @@ type Result struct {
 	Tolerated []string         `json:"tolerated_anomalies,omitempty"`
 	Knobs     []string         `json:"knobs"`
 	Stats     map[string]int64 `json:"stats,omitempty"`
-	Repro     string           `json:"repro"`
-	Trace     []string         `json:"-"`
+	// Metrics are the brokers' counters (package broker/metrics, the names
+	// a real broker serves on /metrics), summed over brokers and labels.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+	Repro   string             `json:"repro"`
+	Trace   []string           `json:"-"`
 	// History is the run's client history (scenarios with clients), for
 	// --out and for `loglab check`.
 	History []history.Op `json:"-"`

@@ -18,6 +18,7 @@ import (
 
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/controller"
+	"github.com/loglab/loglab/broker/metrics"
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/host/realhost"
@@ -47,6 +48,9 @@ type Config struct {
 	// AdvertisedAddr is cleared (each advertises its listener); if Voter
 	// is set, its timings are used and ID and Voters are set.
 	Broker broker.Config
+	// Metrics, if set, gives broker k its metrics recorder (e.g. one
+	// labelled broker=k).
+	Metrics func(id int32) metrics.Recorder
 	// Logger receives every broker's logs, with node=broker-k
 	// (slog.Default() if nil).
 	Logger *slog.Logger
@@ -210,6 +214,10 @@ func (c *Cluster) brokerConfig(n *node) broker.Config {
 			bc.TopicDefaults = topics.DefaultConfig()
 		}
 		bc.TopicDefaults.MinInsyncReplicas = c.cfg.MinInsyncReplicas
+	}
+	if c.cfg.Metrics != nil {
+		bc.Metrics = c.cfg.Metrics(n.id)
+		bc.MetricsGaugeInterval = time.Second
 	}
 	bc.Voter = nil
 	if n.ctrlAddr != "" {

@@ -27,6 +27,8 @@ type Config struct {
 	MaxSize int
 	// OffsetMetadataMaxBytes is offset.metadata.max.bytes [4096].
 	OffsetMetadataMaxBytes int
+	// OnRebalance is told of every completed join (a new generation).
+	OnRebalance func()
 	// StaleGenerationCommits is bugzoo "group-commit-stale-generation":
 	// OffsetCommit skips the generation check (test-only deliberate bug).
 	StaleGenerationCommits bool

@@ -363,6 +363,9 @@ func (c *Coordinator) completeJoin(g *group) {
 		}
 	}
 	g.generation++
+	if c.cfg.OnRebalance != nil {
+		c.cfg.OnRebalance()
+	}
 	if len(g.members) == 0 {
 		g.state, g.protocol, g.leader = Empty, "", ""
 		c.log.Info("group is empty", "group", g.id, "generation", g.generation)

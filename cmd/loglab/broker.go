@@ -17,6 +17,7 @@ import (
 
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/controller"
+	"github.com/loglab/loglab/broker/metrics"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/host/realhost"
 )
@@ -39,6 +40,7 @@ func newBrokerCmd() *cobra.Command {
 		ctrlListen    string
 		voters        string
 		rack          string
+		metricsAddr   string
 		rf            int16
 	)
 	cmd := &cobra.Command{
@@ -99,7 +101,19 @@ gives it). --controllers defaults to the voters' addresses.`,
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			name := "broker-" + strconv.Itoa(int(nodeID))
+			var rec metrics.Recorder
+			var gauges time.Duration
+			if metricsAddr != "" {
+				prom, stop, err := startMetrics(cmd, "broker", metricsAddr)
+				if err != nil {
+					return err
+				}
+				defer stop()
+				rec, gauges = prom.forBroker(nodeID), time.Second
+			}
 			b := broker.New(broker.Config{
+				Metrics:                  rec,
+				MetricsGaugeInterval:     gauges,
 				NodeID:                   nodeID,
 				Listen:                   listen,
 				AdvertisedAddr:           advertised,
@@ -161,6 +175,7 @@ gives it). --controllers defaults to the voters' addresses.`,
 	f.StringVar(&ctrlListen, "controller-listen", "", "also run a controller voter on host:port (combined mode; needs --voters)")
 	f.StringVar(&voters, "voters", "", "the whole controller quorum, id@host:port,... (controller.quorum.voters)")
 	f.StringVar(&rack, "rack", "", "broker.rack (cluster mode)")
+	f.StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics on HOST:PORT/metrics")
 	f.Int16Var(&rf, "default-replication-factor", 1, "default.replication.factor for auto-created topics and CreateTopics with -1")
 	return cmd
 }

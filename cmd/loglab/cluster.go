@@ -18,6 +18,7 @@ import (
 	"github.com/loglab/loglab/bench/embedded"
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/bugzoo"
+	"github.com/loglab/loglab/broker/metrics"
 )
 
 // clusterReadyTimeout bounds the wait for every broker to register with
@@ -37,6 +38,7 @@ func newClusterCmd() *cobra.Command {
 		autoCreate    bool
 		bugs          []string
 		logLevel      string
+		metricsAddr   string
 	)
 	cmd := &cobra.Command{
 		Use:   "cluster",
@@ -96,7 +98,17 @@ stops every broker cleanly. Logs go to stderr.`,
 				return err
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			var perBroker func(int32) metrics.Recorder
+			if metricsAddr != "" {
+				prom, stop, err := startMetrics(cmd, "cluster", metricsAddr)
+				if err != nil {
+					return err
+				}
+				defer stop()
+				perBroker = prom.forBroker
+			}
 			c, err := embedded.Start(embedded.Config{
+				Metrics: perBroker,
 				Brokers: brokers, Host: hostPart, BasePort: base, ControllerPortOffset: ctrlOffset,
 				DataDir: dataDir, DefaultReplicationFactor: rf, MinInsyncReplicas: minISR,
 				Broker: broker.Config{
@@ -152,6 +164,7 @@ stops every broker cleanly. Logs go to stderr.`,
 	f.Int64Var(&minISR, "min-insync-replicas", 1, "default min.insync.replicas of topics")
 	f.Int32Var(&numPartitions, "num-partitions", 1, "partitions of auto-created topics (num.partitions)")
 	f.BoolVar(&autoCreate, "auto-create-topics", true, "create unknown topics on Metadata requests that allow it (auto.create.topics.enable)")
+	f.StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics of every broker (label broker) on HOST:PORT/metrics")
 	f.StringArrayVar(&bugs, "bug", nil, "switch on a bug-zoo bug in every broker (repeatable; see docs/bugzoo.md); testing only")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd

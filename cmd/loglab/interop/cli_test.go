@@ -3,6 +3,9 @@ package interop
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,5 +174,54 @@ func TestCLIBenchAndReport(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(dir, "summary.md"))
 	if err != nil || !strings.Contains(string(md), "| kfake default |") || !strings.Contains(string(md), "| loglab (1 embedded brokers) default |") {
 		t.Fatalf("summary.md: %v\n%s", err, md)
+	}
+}
+
+// TestCLIClusterMetrics: `loglab cluster --metrics` serves Prometheus
+// text with every broker's series: produce and consume through it move
+// the byte counters, each partition has a leader election, and the gauges
+// are published.
+func TestCLIClusterMetrics(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maddr := l.Addr().String()
+	l.Close()
+	b := startCluster(t, 3, "--metrics", maddr)
+	createTopic(t, b.Addr, "metered", 3)
+	out, errOut, code := runLoglab(t, "a\nb\nc\n", "produce", "--bootstrap", b.Addr, "--topic", "metered")
+	if code != 0 {
+		t.Fatalf("produce: %d %s%s", code, out, errOut)
+	}
+	if out, errOut, code := runLoglab(t, "", "consume", "--bootstrap", b.Addr, "--topic", "metered", "--from-beginning", "--count", "3"); code != 0 {
+		t.Fatalf("consume: %d %s%s", code, out, errOut)
+	}
+	want := []string{`loglab_broker_bytes_in_total{broker=`, `loglab_broker_bytes_out_total{broker=`, `loglab_broker_messages_in_total{broker=`,
+		`loglab_broker_requests_total{api="Produce",broker=`, `loglab_broker_request_duration_seconds_bucket{api="Fetch",broker=`,
+		`loglab_broker_leader_elections_total{broker="1"}`, `loglab_broker_under_replicated_partitions{broker="2"} 0`,
+		`loglab_broker_log_size_bytes{broker="3",partition="0",topic="metered"}`}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + maddr + "/metrics")
+		var body []byte
+		if err == nil {
+			body, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(string(body), w) {
+				missing = w
+				break
+			}
+		}
+		if err == nil && missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics: %v; missing %q in:\n%s", err, missing, body)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
