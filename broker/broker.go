@@ -73,9 +73,15 @@ type Broker struct {
 
 // New returns a broker that will run with cfg once started.
 func New(cfg Config) *Broker {
-	b := &Broker{cfg: cfg.withDefaults(), openLog: defaultLogOpener}
+	b := &Broker{cfg: cfg.withDefaults()}
+	var onFlush func(time.Duration)
+	if _, nop := b.cfg.Metrics.(metrics.Nop); !nop {
+		m := b.cfg.Metrics
+		onFlush = func(d time.Duration) { m.Observe("loglab_log_flush_duration_seconds", d.Seconds()) }
+	}
+	b.openLog = defaultLogOpener(onFlush)
 	if !cfg.Bugs.Empty() { // bugzoo: test-only deliberate bugs reach the logs too
-		b.openLog = bugzooLogOpener(cfg.Bugs)
+		b.openLog = bugzooLogOpener(cfg.Bugs, onFlush)
 	}
 	return b
 }

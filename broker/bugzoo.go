@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"time"
+
 	"github.com/loglab/loglab/broker/bugzoo"
 	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/broker/topics"
@@ -10,10 +12,10 @@ import (
 // bugzooLogOpener is defaultLogOpener with the log's share of the bug
 // zoo's deliberate bugs switched on (test-only; see package bugzoo). New
 // uses it only when Config.Bugs is not empty.
-func bugzooLogOpener(bugs bugzoo.Set) logOpener {
+func bugzooLogOpener(bugs bugzoo.Set, onFlush func(time.Duration)) logOpener {
 	return func(h host.Host, dir string, cfg topics.Config) (partitionLog, error) {
 		lc := logConfig(cfg)
-		lc.Bugs = bugs
+		lc.Bugs, lc.OnFlush = bugs, onFlush
 		l, err := plog.Open(h, dir, lc)
 		if err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"math"
+	"time"
 
 	"github.com/loglab/loglab/broker/batch"
 	plog "github.com/loglab/loglab/broker/log"
@@ -11,13 +12,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
-// defaultLogOpener opens a partition with package broker/log.
-func defaultLogOpener(h host.Host, dir string, cfg topics.Config) (partitionLog, error) {
-	l, err := plog.Open(h, dir, logConfig(cfg))
-	if err != nil {
-		return nil, err
+// defaultLogOpener opens a partition with package broker/log; onFlush
+// (nil: none) hears every flush round's duration.
+func defaultLogOpener(onFlush func(time.Duration)) logOpener {
+	return func(h host.Host, dir string, cfg topics.Config) (partitionLog, error) {
+		lc := logConfig(cfg)
+		lc.OnFlush = onFlush
+		l, err := plog.Open(h, dir, lc)
+		if err != nil {
+			return nil, err
+		}
+		return newDiskLog(l)
 	}
-	return newDiskLog(l)
 }
 
 // logConfig maps Kafka's topic configs onto the log's, whose zero means

@@ -2,6 +2,7 @@ package log
 
 import (
 	"errors"
+	"time"
 
 	"github.com/loglab/loglab/broker/bugzoo"
 )
@@ -37,6 +38,10 @@ type Config struct {
 	// CheckpointIntervalMs bounds how stale the recovery-point checkpoint
 	// gets (log.flush.offset.checkpoint.interval.ms; 0: 60000).
 	CheckpointIntervalMs int64
+	// OnFlush, if set, is told the duration of every flush round that
+	// completed without error (from its start to its last sync's
+	// completion: what a metric of fsync latency wants).
+	OnFlush func(d time.Duration)
 	// Bugs switches on deliberate bugs, for testing the testbed only
 	// (package bugzoo); the zero value, none, is the only correct one.
 	Bugs bugzoo.Set

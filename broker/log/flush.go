@@ -16,6 +16,7 @@ type flusher struct {
 	waiters   []waiter
 	unflushed int64 // records appended since the last round started
 	timer     host.Timer
+	startedAt time.Duration // when the round in flight started (OnFlush)
 }
 
 // waiter is released once RecoveryPoint >= offset (WhenDurable) or once
@@ -122,6 +123,7 @@ func (l *Log) startRound() {
 	}
 	l.flush.inFlight, l.flush.want = true, false
 	l.flush.started++
+	l.flush.startedAt = l.h.Monotonic()
 	l.flush.unflushed = 0
 	round := l.flush.started
 	target := l.LogEndOffset()
@@ -182,6 +184,9 @@ func (l *Log) roundDone(round uint64, target int64, epoch uint64, err error) {
 		return
 	}
 	l.flush.completed = round
+	if l.cfg.OnFlush != nil {
+		l.cfg.OnFlush(l.h.Monotonic() - l.flush.startedAt)
+	}
 	if epoch == l.truncEpoch && target > l.recoveryPoint {
 		l.recoveryPoint = min(target, l.LogEndOffset())
 		l.scheduleCheckpoint()

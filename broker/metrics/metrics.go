@@ -19,6 +19,7 @@
 //	loglab_broker_under_replicated_partitions     led partitions whose ISR is smaller than their replicas (gauge)
 //	loglab_broker_partitions_led                  partitions this broker leads (gauge)
 //	loglab_broker_log_size_bytes{topic,partition} bytes of each log here (gauge)
+//	loglab_log_flush_duration_seconds             one flush round of a log: its fsyncs (histogram)
 //
 // Invariants: labels are name/value pairs; a nil Recorder is never
 // called (the broker holds Nop instead).
@@ -100,8 +101,11 @@ func (m *Memory) Totals() map[string]float64 {
 		out[name] += m.values[k]
 	}
 	for _, k := range slices.Sorted(maps.Keys(m.counts)) {
-		name, _, _ := strings.Cut(k, "{")
-		out[name+"_count"] += float64(m.counts[k])
+		name, _, labelled := strings.Cut(k, "{")
+		if labelled {
+			name += "_count"
+		}
+		out[name] += float64(m.counts[k])
 	}
 	return out
 }
