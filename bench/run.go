@@ -30,7 +30,22 @@ type RunOptions struct {
 	RateOfMax float64
 	// Progress receives one line per window and search step (nil: none).
 	Progress func(string)
+	// Faults strike during the measured run (times from its start).
+	Faults []Fault
 }
+
+// Fault is one fault of a bench run: Do at At, Undo UndoAfter later.
+type Fault struct {
+	Name      string
+	At        time.Duration
+	UndoAfter time.Duration
+	Do, Undo  func() error
+}
+
+// FaultWindow is when a fault was in force, and what it cost: the lowest
+// window's publish rate against the rate before it, and how long after
+// the repair the publish rate was back to 90 % of that (-1: never).
+type FaultWindow = reports.FaultWindow
 
 // Percentiles and Window are the report types of package reports, which
 // draws them (`loglab report`): the JSON a run writes is what it reads.
@@ -61,11 +76,12 @@ type Report struct {
 	Target   string   `json:"target"`
 	// Rate is the producer rate the measured run used (records/s, all
 	// producers); MaxSustainableRate is the search's result (0 if none ran).
-	Rate               float64      `json:"rate"`
-	MaxSustainableRate float64      `json:"max_sustainable_rate,omitempty"`
-	Search             []SearchStep `json:"search,omitempty"`
-	Windows            []Window     `json:"windows"`
-	Aggregate          Window       `json:"aggregate"`
+	Rate               float64       `json:"rate"`
+	MaxSustainableRate float64       `json:"max_sustainable_rate,omitempty"`
+	Search             []SearchStep  `json:"search,omitempty"`
+	Windows            []Window      `json:"windows"`
+	Aggregate          Window        `json:"aggregate"`
+	Faults             []FaultWindow `json:"faults,omitempty"`
 }
 
 // ErrUnreachable: the target's bootstrap brokers did not answer.
@@ -203,6 +219,28 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 		_, err := drive(ctx, prods, st, rate, time.Duration(w.Duration))
 		done <- err
 	}()
+	faultDone := make(chan FaultWindow, len(opts.Faults))
+	for _, f := range opts.Faults {
+		go func() {
+			fw := FaultWindow{Name: f.Name, StartS: -1, EndS: -1, RecoveryS: -1}
+			defer func() { faultDone <- fw }()
+			if !sleepCtx(ctx, time.Until(origin.Add(f.At))) {
+				return
+			}
+			if err := f.Do(); err != nil {
+				fw.Error = err.Error()
+				return
+			}
+			fw.StartS = time.Since(origin).Seconds()
+			progress("fault %s at %.1fs", f.Name, fw.StartS)
+			sleepCtx(ctx, f.UndoAfter)
+			if err := f.Undo(); err != nil {
+				fw.Error = err.Error()
+			}
+			fw.EndS = time.Since(origin).Seconds()
+			progress("fault %s repaired at %.1fs", f.Name, fw.EndS)
+		}()
+	}
 	last := origin
 	tick := time.NewTicker(opts.Window)
 	defer tick.Stop()
@@ -241,7 +279,59 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 	total.ConsumeMBps = total.ConsumeRate * float64(w.MessageSize) / 1e6
 	total.PublishLatency, total.EndToEndLatency = percentiles(all.pub), percentiles(all.e2e)
 	rep.Aggregate = total
+	for range opts.Faults {
+		fw := <-faultDone
+		faultImpact(&fw, rep.Windows)
+		rep.Faults = append(rep.Faults, fw)
+	}
 	return rep, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	select {
+	case <-time.After(d):
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// faultImpact fills a fault window's dip and recovery from the windows:
+// the baseline is the mean publish rate of the windows that ended before
+// the fault struck.
+func faultImpact(fw *FaultWindow, ws []Window) {
+	if fw.StartS < 0 || fw.EndS < 0 {
+		return
+	}
+	var base float64
+	n := 0
+	for _, w := range ws {
+		if w.EndS <= fw.StartS {
+			base += w.PublishRate
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	base /= float64(n)
+	fw.BaselineRate = base
+	lowest := base
+	for _, w := range ws {
+		if w.EndS > fw.StartS && w.StartS < fw.EndS+5 {
+			lowest = min(lowest, w.PublishRate)
+		}
+	}
+	fw.LowestRate = lowest
+	for _, w := range ws {
+		if w.StartS >= fw.EndS && w.PublishRate >= 0.9*base {
+			fw.RecoveryS = w.EndS - fw.EndS
+			return
+		}
+	}
 }
 
 // ping checks that a bootstrap broker answers at all, so an unreachable

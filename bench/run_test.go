@@ -67,3 +67,31 @@ func TestRunUnreachable(t *testing.T) {
 		t.Fatalf("%v, want ErrUnreachable", err)
 	}
 }
+
+// A broker killed and restarted during a run on the embedded cluster:
+// the report holds the fault's window and its cost, and no record is
+// lost to it (acks=all, RF=3: the producers' retries get through).
+func TestRunWithBrokerKill(t *testing.T) {
+	c := startCluster(t, 3)
+	w := DefaultWorkload()
+	w.Name, w.ProducerRate, w.Duration, w.Warmup, w.MessageSize = "kill", 2000, Duration(6*time.Second), 0, 256
+	w.Acks, w.ReplicationFactor, w.ConsumerPerSubscription = -1, 3, 0
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, w, RunOptions{Seeds: c.Bootstrap(), Target: "loglab", Window: time.Second,
+		Faults: []Fault{{Name: "kill broker 2", At: time.Second, UndoAfter: 2 * time.Second,
+			Do: func() error { return c.Kill(2) }, Undo: func() error { return c.Restart(2) }}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Faults) != 1 {
+		t.Fatalf("faults %+v", rep.Faults)
+	}
+	f := rep.Faults[0]
+	if f.Error != "" || f.StartS < 0.9 || f.StartS > 1.5 || f.EndS < f.StartS+1.9 || f.BaselineRate < 1500 {
+		t.Fatalf("fault window %+v", f)
+	}
+	if a := rep.Aggregate; a.Errors != 0 || a.PublishLatency.Count != 12000 {
+		t.Fatalf("every scheduled record acknowledged once: %d errors, %d latencies", a.Errors, a.PublishLatency.Count)
+	}
+}

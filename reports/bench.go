@@ -42,6 +42,19 @@ type Window struct {
 	EndToEndLatency Percentiles `json:"end_to_end_latency_ms"`
 }
 
+// FaultWindow is a fault of a bench run: when it was in force and what it
+// cost (publish rate before, lowest during, seconds from repair to 90 % of
+// the rate before; -1: not measured).
+type FaultWindow struct {
+	Name         string  `json:"name"`
+	StartS       float64 `json:"start_s"`
+	EndS         float64 `json:"end_s"`
+	BaselineRate float64 `json:"baseline_rate"`
+	LowestRate   float64 `json:"lowest_rate"`
+	RecoveryS    float64 `json:"recovery_s"`
+	Error        string  `json:"error,omitempty"`
+}
+
 // BenchResult is a `loglab bench` report (its JSON form).
 type BenchResult struct {
 	Workload struct {
@@ -50,11 +63,12 @@ type BenchResult struct {
 		Acks              int    `json:"acks"`
 		ReplicationFactor int    `json:"replicationFactor"`
 	} `json:"workload"`
-	Target             string   `json:"target"`
-	Rate               float64  `json:"rate"`
-	MaxSustainableRate float64  `json:"max_sustainable_rate"`
-	Windows            []Window `json:"windows"`
-	Aggregate          Window   `json:"aggregate"`
+	Target             string        `json:"target"`
+	Rate               float64       `json:"rate"`
+	MaxSustainableRate float64       `json:"max_sustainable_rate"`
+	Windows            []Window      `json:"windows"`
+	Aggregate          Window        `json:"aggregate"`
+	Faults             []FaultWindow `json:"faults"`
 	// File is where it was read from (not part of the JSON).
 	File string `json:"-"`
 }

@@ -97,6 +97,28 @@ func OverTime(rs []BenchResult, title, ylabel string, value func(Window) float64
 	p.X.Label.Text = "time (s)"
 	p.Y.Label.Text = ylabel
 	p.Legend.Top = true
+	top := 0.0
+	for _, r := range rs {
+		for _, w := range r.Windows {
+			top = math.Max(top, value(w))
+		}
+	}
+	for i, r := range rs {
+		for _, f := range r.Faults {
+			if f.StartS < 0 || f.EndS < f.StartS {
+				continue
+			}
+			// The fault's window, shaded in the run's colour.
+			shade, err := plotter.NewPolygon(plotter.XYs{{X: f.StartS, Y: 0}, {X: f.EndS, Y: 0}, {X: f.EndS, Y: top}, {X: f.StartS, Y: top}})
+			if err != nil {
+				return nil, err
+			}
+			c := palette[i%len(palette)]
+			c.A = 0x30
+			shade.Color, shade.LineStyle.Width = c, 0
+			p.Add(shade)
+		}
+	}
 	for i, r := range rs {
 		var xys plotter.XYs
 		for _, w := range r.Windows {

@@ -29,6 +29,8 @@ func newBenchCmd() *cobra.Command {
 		rateOfMax                                                 float64
 		duration, warmup, window, trial, linger                   time.Duration
 		asJSON                                                    bool
+		killBroker                                                int
+		killAt, down                                              time.Duration
 		outDir                                                    string
 	)
 	cmd := &cobra.Command{
@@ -121,11 +123,23 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			seeds, name, cleanup, err := benchTarget(ctx, bootstrap, target, brokers)
+			if killBroker != 0 && (bootstrap != "" || target != "loglab" || killBroker < 1 || killBroker > brokers) {
+				return fmt.Errorf("--kill-broker %d: names a broker 1..%d of the embedded loglab cluster", killBroker, brokers)
+			}
+			if killBroker != 0 && (killAt < 0 || down <= 0 || killAt+down > time.Duration(w.Duration)) {
+				return fmt.Errorf("--kill-at %v --down %v: the broker must be back before the run ends (--duration %v)", killAt, down, time.Duration(w.Duration))
+			}
+			seeds, name, cluster, cleanup, err := benchTarget(ctx, bootstrap, target, brokers)
 			if err != nil {
 				return err
 			}
 			defer cleanup()
+			var faults []bench.Fault
+			if killBroker != 0 {
+				id := killBroker
+				faults = append(faults, bench.Fault{Name: fmt.Sprintf("kill broker %d", id), At: killAt, UndoAfter: down,
+					Do: func() error { return cluster.Kill(id) }, Undo: func() error { return cluster.Restart(id) }})
+			}
 			out := cmd.OutOrStdout()
 			progress := func(line string) { fmt.Fprintln(cmd.ErrOrStderr(), line) }
 			if !asJSON {
@@ -133,7 +147,8 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 				fmt.Fprintf(out, "target %s (%s); workload %s: %d topic(s) x %d partitions, %d B records, acks=%d, RF %d, flush %s\n",
 					name, strings.Join(seeds, ","), w.Name, w.Topics, w.PartitionsPerTopic, w.MessageSize, w.Acks, w.ReplicationFactor, w.Flush)
 			}
-			rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: seeds, Target: name, Window: window, Trial: trial, RateOfMax: rateOfMax, Progress: progress})
+			rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: seeds, Target: name, Window: window, Trial: trial, RateOfMax: rateOfMax,
+				Progress: progress, Faults: faults})
 			if err != nil {
 				return err
 			}
@@ -183,39 +198,42 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 	f.IntVar(&rf, "replication-factor", 1, "replication factor of the topics")
 	f.StringVar(&flush, "flush", "never", "never (page cache) or every-batch (flush.messages=1)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (progress goes to stderr)")
+	f.IntVar(&killBroker, "kill-broker", 0, "kill this broker of the embedded cluster (no clean shutdown) during the run")
+	f.DurationVar(&killAt, "kill-at", 10*time.Second, "with --kill-broker: when, from the start of the measured run")
+	f.DurationVar(&down, "down", 5*time.Second, "with --kill-broker: how long it stays down before it restarts")
 	f.StringVar(&outDir, "out", "", "also write the JSON report into this directory (for loglab report)")
 	return cmd
 }
 
 // benchTarget starts (or names) the target and returns its bootstrap
 // addresses and a cleanup.
-func benchTarget(ctx context.Context, bootstrap, target string, brokers int) ([]string, string, func(), error) {
+func benchTarget(ctx context.Context, bootstrap, target string, brokers int) ([]string, string, *embedded.Cluster, func(), error) {
 	if bootstrap != "" {
 		if err := checkHostPort("--bootstrap", bootstrap); err != nil {
-			return nil, "", nil, err
+			return nil, "", nil, nil, err
 		}
-		return []string{bootstrap}, bootstrap, func() {}, nil
+		return []string{bootstrap}, bootstrap, nil, func() {}, nil
 	}
 	switch target {
 	case "kfake":
 		t, err := bench.StartKfake()
 		if err != nil {
-			return nil, "", nil, err
+			return nil, "", nil, nil, err
 		}
-		return []string{t.Addr}, "kfake", func() { t.Stop() }, nil
+		return []string{t.Addr}, "kfake", nil, func() { t.Stop() }, nil
 	case "loglab":
 	default:
-		return nil, "", nil, fmt.Errorf("--target %q: want loglab or kfake (or --bootstrap for any cluster)", target)
+		return nil, "", nil, nil, fmt.Errorf("--target %q: want loglab or kfake (or --bootstrap for any cluster)", target)
 	}
 	dir, err := os.MkdirTemp("", "loglab-bench-")
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", nil, nil, err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	c, err := embedded.Start(embedded.Config{Brokers: brokers, DataDir: dir, Logger: quiet})
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, "", nil, err
+		return nil, "", nil, nil, err
 	}
 	cleanup := func() {
 		c.Stop()
@@ -225,13 +243,25 @@ func benchTarget(ctx context.Context, bootstrap, target string, brokers int) ([]
 	defer cancel()
 	if err := c.WaitReady(wctx); err != nil {
 		cleanup()
-		return nil, "", nil, err
+		return nil, "", nil, nil, err
 	}
-	return c.Bootstrap(), fmt.Sprintf("loglab (%d embedded brokers)", brokers), cleanup, nil
+	return c.Bootstrap(), fmt.Sprintf("loglab (%d embedded brokers)", brokers), c, cleanup, nil
 }
 
 func printAggregate(w io.Writer, r bench.Report) {
 	a := r.Aggregate
+	for _, f := range r.Faults {
+		if f.Error != "" {
+			fmt.Fprintf(w, "fault %s failed: %s\n", f.Name, f.Error)
+			continue
+		}
+		rec := "not back to 90 % within the run"
+		if f.RecoveryS >= 0 {
+			rec = fmt.Sprintf("back to 90 %% %.1fs after the repair", f.RecoveryS)
+		}
+		fmt.Fprintf(w, "fault %s from %.1fs to %.1fs: publish rate %.0f rec/s before, %.0f at its lowest, %s\n",
+			f.Name, f.StartS, f.EndS, f.BaselineRate, f.LowestRate, rec)
+	}
 	if r.MaxSustainableRate > 0 {
 		fmt.Fprintf(w, "maximum sustainable rate %.0f records/s; measured at %.0f\n", r.MaxSustainableRate, r.Rate)
 	}
