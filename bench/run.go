@@ -11,6 +11,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/reports"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -32,6 +33,13 @@ type RunOptions struct {
 	Progress func(string)
 	// Faults strike during the measured run (times from its start).
 	Faults []Fault
+	// History, if set, records every send and every read of the run
+	// (history.go) into it, and the report carries the queue checker's
+	// verdict on it (Report.Check). Records must be at least 24 bytes.
+	History *history.Writer
+	// DrainTimeout bounds how long, with History, the consumers may take
+	// after the run to read every acknowledged record (30s).
+	DrainTimeout time.Duration
 }
 
 // Fault is one fault of a bench run: Do at At, Undo UndoAfter later.
@@ -82,6 +90,7 @@ type Report struct {
 	Windows            []Window      `json:"windows"`
 	Aggregate          Window        `json:"aggregate"`
 	Faults             []FaultWindow `json:"faults,omitempty"`
+	Check              *HistoryCheck `json:"check,omitempty"`
 }
 
 // ErrUnreachable: the target's bootstrap brokers did not answer.
@@ -151,6 +160,16 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 			opts.Progress(fmt.Sprintf(format, args...))
 		}
 	}
+	var rec *recorder
+	if opts.History != nil {
+		if w.MessageSize < 24 {
+			return Report{}, fmt.Errorf("bench: recording a history needs records of at least 24 bytes (messageSize %d)", w.MessageSize)
+		}
+		if opts.DrainTimeout <= 0 {
+			opts.DrainTimeout = 30 * time.Second
+		}
+		rec = newRecorder(opts.History)
+	}
 	if err := ping(ctx, opts.Seeds); err != nil {
 		return Report{}, err
 	}
@@ -175,7 +194,7 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 	rep := Report{Workload: w, Target: opts.Target}
 	st := &stats{}
 	st.reset()
-	cons, err := startConsumers(ctx, w, opts.Seeds, topics, st)
+	cons, err := startConsumers(ctx, w, opts.Seeds, topics, st, rec)
 	if err != nil {
 		return Report{}, err
 	}
@@ -184,7 +203,7 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 			c.Close()
 		}
 	}()
-	prods, err := newLoadProducers(w, opts.Seeds, topics)
+	prods, err := newLoadProducers(w, opts.Seeds, topics, rec)
 	if err != nil {
 		return Report{}, err
 	}
@@ -284,7 +303,32 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 		faultImpact(&fw, rep.Windows)
 		rep.Faults = append(rep.Faults, fw)
 	}
+	if rec != nil {
+		complete := w.ConsumerPerSubscription > 0 && drain(ctx, st, opts.DrainTimeout)
+		progress("checking the history (%d records) with the queue checker", rec.w.Len())
+		hc, err := rec.check(complete)
+		if err != nil {
+			return Report{}, err
+		}
+		rep.Check = &hc
+	}
 	return rep, nil
+}
+
+// drain waits until the consumers have read as many records as were
+// acknowledged (at most d) and reports whether they did.
+func drain(ctx context.Context, st *stats, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		st.mu.Lock()
+		done := st.totalCon >= st.totalAck
+		st.mu.Unlock()
+		if done {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
@@ -358,9 +402,11 @@ type loadProducer struct {
 	keys   string
 	next   int
 	size   int
+	rec    *recorder // nil: no history
+	proc   string
 }
 
-func newLoadProducers(w Workload, seeds []string, topics []string) ([]*loadProducer, error) {
+func newLoadProducers(w Workload, seeds []string, topics []string, rec *recorder) ([]*loadProducer, error) {
 	acks := kgo.LeaderAck()
 	switch w.Acks {
 	case -1:
@@ -394,7 +440,8 @@ func newLoadProducers(w Workload, seeds []string, topics []string) ([]*loadProdu
 				}
 				return nil, fmt.Errorf("bench: producer: %w", err)
 			}
-			out = append(out, &loadProducer{cl: cl, topic: t, values: values, keys: w.KeyDistributor, size: w.MessageSize})
+			out = append(out, &loadProducer{cl: cl, topic: t, values: values, keys: w.KeyDistributor, size: w.MessageSize,
+				rec: rec, proc: procName("producer", len(out))})
 		}
 	}
 	return out, nil
@@ -460,10 +507,19 @@ func drive(ctx context.Context, prods []*loadProducer, st *stats, rate float64, 
 				case "RANDOM_NANO":
 					r.Key = []byte(strconv.FormatInt(time.Now().UnixNano(), 10))
 				}
+				var recorded func(*kgo.Record, error)
+				if p.rec != nil {
+					id := p.proc + "-" + strconv.Itoa(p.next)
+					r.Value = idValue(id, r.Value)
+					recorded = p.rec.send(p.proc, int64(p.next), p.topic, r.Key, id)
+				}
 				p.next++
 				inflight.Add(1)
 				p.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
 					lat := time.Since(at)
+					if recorded != nil {
+						recorded(r, err)
+					}
 					st.mu.Lock()
 					if err != nil {
 						st.errs++
@@ -499,15 +555,31 @@ func drive(ctx context.Context, prods []*loadProducer, st *stats, rate float64, 
 // topic, reading from the start, recording end-to-end latency.
 // It returns once every group has assigned every partition (at most a
 // minute), so measurement never includes a group forming.
-func startConsumers(ctx context.Context, w Workload, seeds []string, topics []string, st *stats) ([]*kgo.Client, error) {
+func startConsumers(ctx context.Context, w Workload, seeds []string, topics []string, st *stats, rec *recorder) ([]*kgo.Client, error) {
 	var out []*kgo.Client
 	var assigned atomic.Int64
 	for _, t := range topics {
 		for range w.ConsumerPerSubscription {
+			proc := procName("consumer", len(out))
+			changed := func(m map[string][]int32) {
+				if rec != nil {
+					rec.reassigned(proc, m[t])
+				}
+			}
 			cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumerGroup("bench-"+t), kgo.ConsumeTopics(t),
 				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond),
-				kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { assigned.Add(int64(len(m[t]))) }),
-				kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { assigned.Add(-int64(len(m[t]))) }))
+				kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+					changed(m)
+					assigned.Add(int64(len(m[t])))
+				}),
+				kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+					changed(m)
+					assigned.Add(-int64(len(m[t])))
+				}),
+				kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+					changed(m)
+					assigned.Add(-int64(len(m[t])))
+				}))
 			if err != nil {
 				for _, c := range out {
 					c.Close()
@@ -516,10 +588,17 @@ func startConsumers(ctx context.Context, w Workload, seeds []string, topics []st
 			}
 			out = append(out, cl)
 			go func() {
+				var polls int64
 				for {
 					fs := cl.PollFetches(ctx)
 					if fs.IsClientClosed() || ctx.Err() != nil {
 						return
+					}
+					if rec != nil {
+						fs.EachPartition(func(p kgo.FetchTopicPartition) {
+							rec.poll(proc, polls, p.Topic, p.Partition, p.Records)
+							polls++
+						})
 					}
 					now := time.Now()
 					st.mu.Lock()

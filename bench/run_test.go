@@ -6,6 +6,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/loglab/loglab/checkers/history"
 )
 
 // A small run against a real broker: every record scheduled is
@@ -75,10 +77,11 @@ func TestRunWithBrokerKill(t *testing.T) {
 	c := startCluster(t, 3)
 	w := DefaultWorkload()
 	w.Name, w.ProducerRate, w.Duration, w.Warmup, w.MessageSize = "kill", 2000, Duration(6*time.Second), 0, 256
-	w.Acks, w.ReplicationFactor, w.ConsumerPerSubscription = -1, 3, 0
+	w.Acks, w.ReplicationFactor, w.ConsumerPerSubscription = -1, 3, 1
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, w, RunOptions{Seeds: c.Bootstrap(), Target: "loglab", Window: time.Second,
+	hist := history.NewMemory()
+	rep, err := Run(ctx, w, RunOptions{Seeds: c.Bootstrap(), Target: "loglab", Window: time.Second, History: hist,
 		Faults: []Fault{{Name: "kill broker 2", At: time.Second, UndoAfter: 2 * time.Second,
 			Do: func() error { return c.Kill(2) }, Undo: func() error { return c.Restart(2) }}}})
 	if err != nil {
@@ -93,5 +96,11 @@ func TestRunWithBrokerKill(t *testing.T) {
 	}
 	if a := rep.Aggregate; a.Errors != 0 || a.PublishLatency.Count != 12000 {
 		t.Fatalf("every scheduled record acknowledged once: %d errors, %d latencies", a.Errors, a.PublishLatency.Count)
+	}
+	// The history: every send acknowledged, read back after the run, and
+	// the queue checker finds nothing.
+	ck := rep.Check
+	if ck == nil || ck.Verdict != "pass" || !ck.FinalReadsComplete || ck.SendsOK != 12000 || ck.RecordsRead < 12000 || len(ck.Anomalies) != 0 {
+		t.Fatalf("check %+v", ck)
 	}
 }

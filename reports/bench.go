@@ -55,6 +55,29 @@ type FaultWindow struct {
 	Error        string  `json:"error,omitempty"`
 }
 
+// HistoryCheck is the checkers' verdict on the history a bench run
+// recorded (`loglab bench --check`): what was sent and read, and the
+// anomalies found by kind.
+type HistoryCheck struct {
+	Verdict    string   `json:"verdict"`
+	Checkers   []string `json:"checkers"`
+	Operations int      `json:"operations"`
+	SendsOK    int      `json:"sends_ok"`
+	SendsFail  int      `json:"sends_fail"`
+	// SendsInfo counts sends whose outcome is unknown (an error after the
+	// client may have sent them).
+	SendsInfo   int `json:"sends_info"`
+	RecordsRead int `json:"records_read"`
+	// Unseen counts acknowledged records never read where no read proves
+	// them lost; with FinalReadsComplete (the consumers drained every
+	// partition after the run) there are none: they are lost writes.
+	Unseen             int            `json:"unseen"`
+	FinalReadsComplete bool           `json:"final_reads_complete"`
+	Anomalies          map[string]int `json:"anomalies"`
+	// History is the file the history was written to, if any.
+	History string `json:"history,omitempty"`
+}
+
 // BenchResult is a `loglab bench` report (its JSON form).
 type BenchResult struct {
 	Workload struct {
@@ -69,6 +92,7 @@ type BenchResult struct {
 	Windows            []Window      `json:"windows"`
 	Aggregate          Window        `json:"aggregate"`
 	Faults             []FaultWindow `json:"faults"`
+	Check              *HistoryCheck `json:"check,omitempty"`
 	// File is where it was read from (not part of the JSON).
 	File string `json:"-"`
 }

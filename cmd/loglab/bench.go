@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/loglab/loglab/bench"
 	"github.com/loglab/loglab/bench/embedded"
+	"github.com/loglab/loglab/checkers/history"
 )
 
 func newBenchCmd() *cobra.Command {
@@ -32,6 +34,7 @@ func newBenchCmd() *cobra.Command {
 		killBroker                                                int
 		killAt, down                                              time.Duration
 		outDir                                                    string
+		check                                                     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -140,6 +143,24 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 				faults = append(faults, bench.Fault{Name: fmt.Sprintf("kill broker %d", id), At: killAt, UndoAfter: down,
 					Do: func() error { return cluster.Kill(id) }, Undo: func() error { return cluster.Restart(id) }})
 			}
+			var hist *history.Writer
+			var histFile *os.File
+			var histBuf *bufio.Writer
+			stamp := fmt.Sprintf("bench-%s-%s-%d", w.Name, strings.Fields(name)[0], time.Now().Unix())
+			if check {
+				hist = history.NewMemory()
+				if outDir != "" {
+					if err := os.MkdirAll(outDir, 0o755); err != nil {
+						return err
+					}
+					if histFile, err = os.Create(filepath.Join(outDir, stamp+".history.jsonl")); err != nil {
+						return err
+					}
+					defer histFile.Close()
+					histBuf = bufio.NewWriterSize(histFile, 1<<20)
+					hist = history.Tee(histBuf)
+				}
+			}
 			out := cmd.OutOrStdout()
 			progress := func(line string) { fmt.Fprintln(cmd.ErrOrStderr(), line) }
 			if !asJSON {
@@ -148,9 +169,18 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 					name, strings.Join(seeds, ","), w.Name, w.Topics, w.PartitionsPerTopic, w.MessageSize, w.Acks, w.ReplicationFactor, w.Flush)
 			}
 			rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: seeds, Target: name, Window: window, Trial: trial, RateOfMax: rateOfMax,
-				Progress: progress, Faults: faults})
+				Progress: progress, Faults: faults, History: hist})
 			if err != nil {
+				if histFile != nil {
+					os.Remove(histFile.Name())
+				}
 				return err
+			}
+			if histFile != nil {
+				if err := errors.Join(histBuf.Flush(), histFile.Sync()); err != nil {
+					return fmt.Errorf("history: %w", err)
+				}
+				rep.Check.History = filepath.Base(histFile.Name())
 			}
 			if outDir != "" {
 				if err := os.MkdirAll(outDir, 0o755); err != nil {
@@ -160,7 +190,7 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 				if err != nil {
 					return err
 				}
-				file := filepath.Join(outDir, fmt.Sprintf("bench-%s-%s-%d.json", w.Name, strings.Fields(name)[0], time.Now().Unix()))
+				file := filepath.Join(outDir, stamp+".json")
 				if err := os.WriteFile(file, append(data, '\n'), 0o644); err != nil {
 					return err
 				}
@@ -169,9 +199,16 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			} else {
+				printAggregate(out, rep)
 			}
-			printAggregate(out, rep)
+			if rep.Check != nil && rep.Check.Verdict != "pass" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "the checkers' verdict on the run's history: %s %v\n", rep.Check.Verdict, rep.Check.Anomalies)
+				return exitError{1}
+			}
 			return nil
 		},
 	}
@@ -201,6 +238,7 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 	f.IntVar(&killBroker, "kill-broker", 0, "kill this broker of the embedded cluster (no clean shutdown) during the run")
 	f.DurationVar(&killAt, "kill-at", 10*time.Second, "with --kill-broker: when, from the start of the measured run")
 	f.DurationVar(&down, "down", 5*time.Second, "with --kill-broker: how long it stays down before it restarts")
+	f.BoolVar(&check, "check", false, "record the run's history (every send and read) and check it for lost, duplicated, reordered and divergent records; exit 1 on any (with --out, the history is saved beside the result)")
 	f.StringVar(&outDir, "out", "", "also write the JSON report into this directory (for loglab report)")
 	return cmd
 }
@@ -250,6 +288,19 @@ func benchTarget(ctx context.Context, bootstrap, target string, brokers int) ([]
 
 func printAggregate(w io.Writer, r bench.Report) {
 	a := r.Aggregate
+	if c := r.Check; c != nil {
+		reads := "the consumers read every acknowledged record after the run"
+		if !c.FinalReadsComplete {
+			reads = fmt.Sprintf("the consumers did not catch up after the run: %d acknowledged records unseen", c.Unseen)
+		}
+		fmt.Fprintf(w, "history: %d operations; sends %d ok, %d failed, %d unknown; %d records read; %s\n",
+			c.Operations, c.SendsOK, c.SendsFail, c.SendsInfo, c.RecordsRead, reads)
+		fmt.Fprintf(w, "checkers (%s): %s", strings.Join(c.Checkers, ", "), c.Verdict)
+		for _, k := range sortedKeys(c.Anomalies) {
+			fmt.Fprintf(w, "  %s %d", k, c.Anomalies[k])
+		}
+		fmt.Fprintln(w)
+	}
 	for _, f := range r.Faults {
 		if f.Error != "" {
 			fmt.Fprintf(w, "fault %s failed: %s\n", f.Name, f.Error)
