@@ -426,7 +426,7 @@ func newLoadProducers(w Workload, seeds []string, topics []string, rec *recorder
 	}
 	for _, t := range topics {
 		for range w.ProducersPerTopic {
-			opts := []kgo.Opt{kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(t), kgo.RequiredAcks(acks),
+			opts := []kgo.Opt{kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(t), kgo.RequiredAcks(acks), kgo.MetadataMinAge(metadataMinAge),
 				kgo.ProducerBatchCompression(Codec(w.Compression)), kgo.ProducerBatchMaxBytes(int32(w.BatchBytes)),
 				kgo.ProducerLinger(time.Duration(w.Linger)), kgo.MaxBufferedRecords(1 << 16),
 				kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil))}
@@ -446,6 +446,15 @@ func newLoadProducers(w Workload, seeds []string, topics []string, rec *recorder
 	}
 	return out, nil
 }
+
+// metadataMinAge is how soon the load clients may refresh metadata after
+// a leader moved. franz-go's default, 5s, would stall every partition
+// whose leader changed (a failover, and the preferred-leader election
+// that follows a broker's return) for up to 5s whatever the broker does:
+// the bench measures the broker, so its clients refresh as soon as the
+// Java client does after NOT_LEADER_OR_FOLLOWER (retry.backoff.ms, 100ms,
+// here a little more).
+const metadataMinAge = 250 * time.Millisecond
 
 // Codec is franz-go's compression codec for a name (none, gzip, snappy,
 // lz4, zstd; anything else is none).
@@ -566,7 +575,7 @@ func startConsumers(ctx context.Context, w Workload, seeds []string, topics []st
 					rec.reassigned(proc, m[t])
 				}
 			}
-			cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumerGroup("bench-"+t), kgo.ConsumeTopics(t),
+			cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumerGroup("bench-"+t), kgo.ConsumeTopics(t), kgo.MetadataMinAge(metadataMinAge),
 				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond),
 				kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 					changed(m)

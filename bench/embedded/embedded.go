@@ -87,6 +87,8 @@ type node struct {
 	rt       *realhost.Runtime
 	b        *broker.Broker
 	w        *crashable
+	// paused is closed by Resume (nil: not paused).
+	paused chan struct{}
 }
 
 // crashable lets Kill skip the broker's clean Stop.
@@ -365,7 +367,59 @@ func (c *Cluster) take(n *node) (*realhost.Runtime, *crashable) {
 	defer c.mu.Unlock()
 	rt, w := n.rt, n.w
 	n.rt, n.b, n.w = nil, nil, nil
+	if n.paused != nil {
+		close(n.paused)
+		n.paused = nil
+	}
 	return rt, w
+}
+
+// ErrPaused and ErrNotPaused report a Pause of a paused broker and a
+// Resume of one that is not.
+var (
+	ErrPaused    = errors.New("embedded: broker is paused")
+	ErrNotPaused = errors.New("embedded: broker is not paused")
+)
+
+// Pause freezes broker id's event loop, as SIGSTOP freezes a process:
+// its sockets stay open and what arrives is queued, but nothing is
+// handled — no request answered, no timer fired, no heartbeat sent to the
+// controller quorum (whose voter on this broker freezes too) — until
+// Resume. Kill and Stop resume a paused broker first.
+func (c *Cluster) Pause(id int) error {
+	n, err := c.node(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case n.rt == nil:
+		return fmt.Errorf("%w: %d", ErrNotRunning, id)
+	case n.paused != nil:
+		return fmt.Errorf("%w: %d", ErrPaused, id)
+	}
+	ch := make(chan struct{})
+	n.paused = ch
+	n.rt.Post(func(host.Host) { <-ch })
+	return nil
+}
+
+// Resume lets a paused broker run again: it handles what queued up while
+// it was frozen, its timers firing late.
+func (c *Cluster) Resume(id int) error {
+	n, err := c.node(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n.paused == nil {
+		return fmt.Errorf("%w: %d", ErrNotPaused, id)
+	}
+	close(n.paused)
+	n.paused = nil
+	return nil
 }
 
 // Kill crashes broker id: its runtime stops without the broker's clean

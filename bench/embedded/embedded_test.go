@@ -162,6 +162,73 @@ func TestClusterKillRestart(t *testing.T) {
 	consume(ctx, t, c.Bootstrap(), "t3", 40)
 }
 
+// TestClusterPauseResume: pausing the leader of an RF=3 partition past
+// the controller's session timeout gets it fenced and another replica
+// elected; acks=all writes go on through the new leader; once resumed,
+// the old leader rejoins the ISR and everything is read back once.
+func TestClusterPauseResume(t *testing.T) {
+	c, err := Start(Config{Brokers: 3, DataDir: t.TempDir(), Logger: quietLogger(),
+		Broker: broker.Config{ReplicaLagTimeMaxMs: 2000, ReplicaFetchBackoffMs: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := c.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Bootstrap()...), kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProduceRequestTimeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	createTopic(ctx, t, cl, "p3", 1, 3)
+	waitISR(ctx, t, cl, "p3", 3)
+	produce(ctx, t, cl, "p3", 0, 10)
+	leader := func(from int) int32 {
+		var l int32 = -1
+		if err := c.Do(from, func(b *broker.Broker, _ host.Host) {
+			if st, ok := b.Partition("p3", 0); ok {
+				l = st.Leader
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	old := int(leader(1))
+	if old < 1 || old > 3 {
+		t.Fatalf("leader %d", old)
+	}
+	if err := c.Pause(old); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Pause(old); !errors.Is(err, ErrPaused) {
+		t.Fatalf("second pause: %v", err)
+	}
+	other := old%3 + 1
+	for deadline := time.Now().Add(30 * time.Second); int(leader(other)) == old; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("broker %d still leads after 30s paused", old)
+		}
+	}
+	produce(ctx, t, cl, "p3", 10, 10)
+	if err := c.Resume(old); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Resume(old); !errors.Is(err, ErrNotPaused) {
+		t.Fatalf("second resume: %v", err)
+	}
+	waitISR(ctx, t, cl, "p3", 3)
+	consume(ctx, t, c.Bootstrap(), "p3", 20)
+}
+
 func TestStartBadConfig(t *testing.T) {
 	for _, cfg := range []Config{
 		{Brokers: 0, DataDir: t.TempDir()},

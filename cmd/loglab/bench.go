@@ -31,8 +31,8 @@ func newBenchCmd() *cobra.Command {
 		rateOfMax                                                 float64
 		duration, warmup, window, trial, linger                   time.Duration
 		asJSON                                                    bool
-		killBroker                                                int
-		killAt, down                                              time.Duration
+		killBroker, pauseBroker                                   int
+		killAt, down, pauseAt, paused                             time.Duration
 		outDir                                                    string
 		check                                                     bool
 	)
@@ -132,6 +132,15 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 			if killBroker != 0 && (killAt < 0 || down <= 0 || killAt+down > time.Duration(w.Duration)) {
 				return fmt.Errorf("--kill-at %v --down %v: the broker must be back before the run ends (--duration %v)", killAt, down, time.Duration(w.Duration))
 			}
+			if pauseBroker != 0 && (bootstrap != "" || target != "loglab" || pauseBroker < 1 || pauseBroker > brokers) {
+				return fmt.Errorf("--pause-broker %d: names a broker 1..%d of the embedded loglab cluster", pauseBroker, brokers)
+			}
+			if pauseBroker != 0 && (pauseAt < 0 || paused <= 0 || pauseAt+paused > time.Duration(w.Duration)) {
+				return fmt.Errorf("--pause-at %v --paused %v: the broker must run again before the run ends (--duration %v)", pauseAt, paused, time.Duration(w.Duration))
+			}
+			if pauseBroker != 0 && pauseBroker == killBroker {
+				return fmt.Errorf("--pause-broker and --kill-broker name the same broker %d", pauseBroker)
+			}
 			seeds, name, cluster, cleanup, err := benchTarget(ctx, bootstrap, target, brokers)
 			if err != nil {
 				return err
@@ -142,6 +151,11 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 				id := killBroker
 				faults = append(faults, bench.Fault{Name: fmt.Sprintf("kill broker %d", id), At: killAt, UndoAfter: down,
 					Do: func() error { return cluster.Kill(id) }, Undo: func() error { return cluster.Restart(id) }})
+			}
+			if pauseBroker != 0 {
+				id := pauseBroker
+				faults = append(faults, bench.Fault{Name: fmt.Sprintf("pause broker %d", id), At: pauseAt, UndoAfter: paused,
+					Do: func() error { return cluster.Pause(id) }, Undo: func() error { return cluster.Resume(id) }})
 			}
 			var hist *history.Writer
 			var histFile *os.File
@@ -239,6 +253,9 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 	f.DurationVar(&killAt, "kill-at", 10*time.Second, "with --kill-broker: when, from the start of the measured run")
 	f.DurationVar(&down, "down", 5*time.Second, "with --kill-broker: how long it stays down before it restarts")
 	f.BoolVar(&check, "check", false, "record the run's history (every send and read) and check it for lost, duplicated, reordered and divergent records; exit 1 on any (with --out, the history is saved beside the result)")
+	f.IntVar(&pauseBroker, "pause-broker", 0, "freeze this broker of the embedded cluster (as SIGSTOP would: sockets open, nothing handled) during the run")
+	f.DurationVar(&pauseAt, "pause-at", 10*time.Second, "with --pause-broker: when, from the start of the measured run")
+	f.DurationVar(&paused, "paused", 5*time.Second, "with --pause-broker: how long it stays frozen")
 	f.StringVar(&outDir, "out", "", "also write the JSON report into this directory (for loglab report)")
 	return cmd
 }
