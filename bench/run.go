@@ -122,7 +122,7 @@ func (s *stats) cut(start, end time.Time, origin time.Time, size int) (Window, *
 	w := Window{StartS: start.Sub(origin).Seconds(), EndS: end.Sub(origin).Seconds(),
 		PublishRate: float64(s.acked) / d, PublishMBps: float64(s.acked) * float64(size) / 1e6 / d,
 		ConsumeRate: float64(s.consumed) / d, ConsumeMBps: float64(s.consumed) * float64(size) / 1e6 / d,
-		Backlog: s.totalAck - s.totalCon, Errors: s.errs,
+		Backlog: max(0, s.totalAck-s.totalCon), Errors: s.errs,
 		PublishLatency: percentiles(s.pub), EndToEndLatency: percentiles(s.e2e)}
 	pub, e2e := s.pub, s.e2e
 	s.pub, s.e2e = newHist(), newHist()
@@ -173,7 +173,7 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 	if err := ping(ctx, opts.Seeds); err != nil {
 		return Report{}, err
 	}
-	run := fmt.Sprintf("%s-%d", w.Name, time.Now().UnixNano()%1_000_000)
+	run := fmt.Sprintf("%s-%d", topicSafe(w.Name), time.Now().UnixNano()%1_000_000)
 	var topics []string
 	configs := map[string]string{}
 	if w.Flush == "every-batch" {
@@ -313,6 +313,18 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 		rep.Check = &hc
 	}
 	return rep, nil
+}
+
+// topicSafe keeps the characters Kafka allows in a topic name
+// ([a-zA-Z0-9._-]) and turns the others into '-'.
+func topicSafe(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	return string(b)
 }
 
 // drain waits until the consumers have read as many records as were

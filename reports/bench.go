@@ -1,13 +1,8 @@
 package reports
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 )
 
 // ErrNoResults: a report directory holds no result file.
@@ -100,35 +95,4 @@ type BenchResult struct {
 // Label names a result in legends and tables.
 func (r BenchResult) Label() string {
 	return fmt.Sprintf("%s %s", r.Target, r.Workload.Name)
-}
-
-// ReadBenchResults reads every *.json file of dir as a bench result,
-// sorted by file name.
-func ReadBenchResults(dir string) ([]BenchResult, error) {
-	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	var out []BenchResult
-	for _, n := range names {
-		data, err := os.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		var r BenchResult
-		dec := json.NewDecoder(strings.NewReader(string(data)))
-		if err := dec.Decode(&r); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrBadResult, n, err)
-		}
-		if r.Target == "" || r.Aggregate.PublishLatency.Count == 0 && len(r.Windows) == 0 {
-			return nil, fmt.Errorf("%w: %s has no target or measurements", ErrBadResult, n)
-		}
-		r.File = filepath.Base(n)
-		out = append(out, r)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no *.json bench result in %s (write some with `loglab bench --out %s`)", ErrNoResults, dir, dir)
-	}
-	return out, nil
 }

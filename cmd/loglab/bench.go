@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/loglab/loglab/bench"
 	"github.com/loglab/loglab/bench/embedded"
@@ -24,17 +25,16 @@ import (
 
 func newBenchCmd() *cobra.Command {
 	var (
-		workloadFile, bootstrap, target, acks, compression, flush string
-		brokers, messageSize, partitions, topics, producers       int
-		consumers, batchBytes, rf                                 int
-		rate                                                      int
-		rateOfMax                                                 float64
-		duration, warmup, window, trial, linger                   time.Duration
-		asJSON                                                    bool
-		killBroker, pauseBroker                                   int
-		killAt, down, pauseAt, paused                             time.Duration
-		outDir                                                    string
-		check                                                     bool
+		wf                            workloadFlags
+		bootstrap, target             string
+		brokers                       int
+		rateOfMax                     float64
+		window, trial                 time.Duration
+		asJSON                        bool
+		killBroker, pauseBroker       int
+		killAt, down, pauseAt, paused time.Duration
+		outDir                        string
+		check                         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -68,58 +68,13 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 			"  loglab bench --bootstrap 127.0.0.1:9092 --workload my-workload.yaml --json",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			w := bench.DefaultWorkload()
-			if workloadFile != "" {
-				data, err := os.ReadFile(workloadFile)
-				if err != nil {
-					return fmt.Errorf("--workload: %w", err)
-				}
-				if w, err = bench.ParseWorkload(workloadFile, data); err != nil {
-					return err
-				}
-			}
-			f := cmd.Flags()
-			set := func(name string, apply func()) {
-				if f.Changed(name) {
-					apply()
-				}
-			}
-			set("topics", func() { w.Topics = topics })
-			set("partitions", func() { w.PartitionsPerTopic = partitions })
-			set("message-size", func() { w.MessageSize = messageSize })
-			set("producers", func() { w.ProducersPerTopic = producers })
-			set("consumers", func() { w.ConsumerPerSubscription = consumers })
-			set("rate", func() { w.ProducerRate = rate })
-			set("duration", func() { w.Duration = bench.Duration(duration) })
-			set("warmup", func() { w.Warmup = bench.Duration(warmup) })
-			set("compression", func() { w.Compression = compression })
-			set("batch-bytes", func() { w.BatchBytes = batchBytes })
-			set("linger", func() { w.Linger = bench.Duration(linger) })
-			set("replication-factor", func() { w.ReplicationFactor = rf })
-			set("flush", func() { w.Flush = flush })
-			if f.Changed("acks") {
-				switch acks {
-				case "all", "-1":
-					w.Acks = -1
-				case "1":
-					w.Acks = 1
-				case "0":
-					w.Acks = 0
-				default:
-					return fmt.Errorf("--acks %q: want all, 1 or 0", acks)
-				}
-			}
-			if err := w.Validate(); err != nil {
+			w, err := wf.workload(cmd.Flags())
+			if err != nil {
 				return err
 			}
-			if rateOfMax <= 0 || rateOfMax > 1 {
-				return fmt.Errorf("--rate-of-max %v: want a fraction in (0, 1]", rateOfMax)
-			}
-			if bootstrap != "" && (f.Changed("target") || f.Changed("brokers")) {
-				return errors.New("--bootstrap names a running cluster: it excludes --target and --brokers")
-			}
-			if brokers < 1 || brokers > 9 {
-				return fmt.Errorf("--brokers %d: want 1..9", brokers)
+			f := cmd.Flags()
+			if err := checkTargetFlags(f, rateOfMax, bootstrap, brokers); err != nil {
+				return err
 			}
 			if w.ReplicationFactor > brokers && bootstrap == "" && target == "loglab" {
 				return fmt.Errorf("--replication-factor %d needs at least %d brokers (--brokers %d)", w.ReplicationFactor, w.ReplicationFactor, brokers)
@@ -227,27 +182,13 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&workloadFile, "workload", "", "workload file (YAML, OpenMessaging Benchmark field names); flags override it")
+	wf.register(f)
 	f.StringVar(&bootstrap, "bootstrap", "", "benchmark a running Kafka-compatible cluster at HOST:PORT instead of an embedded one")
 	f.StringVar(&target, "target", "loglab", "embedded target: loglab or kfake")
 	f.IntVar(&brokers, "brokers", 1, "brokers of the embedded loglab cluster")
-	f.IntVar(&topics, "topics", 1, "topics")
-	f.IntVar(&partitions, "partitions", 3, "partitions per topic")
-	f.IntVar(&messageSize, "message-size", 1024, "record value size in bytes")
-	f.IntVar(&producers, "producers", 1, "producers per topic")
-	f.IntVar(&consumers, "consumers", 1, "consumers per topic (one group per topic; 0: none)")
-	f.IntVar(&rate, "rate", 0, "records per second over all producers (0: find the maximum sustainable rate)")
 	f.Float64Var(&rateOfMax, "rate-of-max", 1, "with --rate 0: run at this fraction of the maximum found")
-	f.DurationVar(&duration, "duration", 20*time.Second, "measured duration")
-	f.DurationVar(&warmup, "warmup", 5*time.Second, "warm-up before measuring (thrown away)")
 	f.DurationVar(&window, "window", 10*time.Second, "reporting window")
 	f.DurationVar(&trial, "trial", 5*time.Second, "length of each trial of the maximum-rate search")
-	f.StringVar(&acks, "acks", "1", "all, 1 or 0")
-	f.StringVar(&compression, "compression", "none", "none, gzip, snappy, lz4 or zstd")
-	f.IntVar(&batchBytes, "batch-bytes", 1<<20, "producer batch size limit")
-	f.DurationVar(&linger, "linger", time.Millisecond, "producer linger")
-	f.IntVar(&rf, "replication-factor", 1, "replication factor of the topics")
-	f.StringVar(&flush, "flush", "never", "never (page cache) or every-batch (flush.messages=1)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (progress goes to stderr)")
 	f.IntVar(&killBroker, "kill-broker", 0, "kill this broker of the embedded cluster (no clean shutdown) during the run")
 	f.DurationVar(&killAt, "kill-at", 10*time.Second, "with --kill-broker: when, from the start of the measured run")
@@ -257,7 +198,89 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 	f.DurationVar(&pauseAt, "pause-at", 10*time.Second, "with --pause-broker: when, from the start of the measured run")
 	f.DurationVar(&paused, "paused", 5*time.Second, "with --pause-broker: how long it stays frozen")
 	f.StringVar(&outDir, "out", "", "also write the JSON report into this directory (for loglab report)")
+	cmd.AddCommand(newBenchSweepCmd())
 	return cmd
+}
+
+// workloadFlags are the workload's flags, shared by bench and bench sweep.
+type workloadFlags struct {
+	file, acks, compression, flush             string
+	messageSize, partitions, topics, producers int
+	consumers, batchBytes, rf, rate            int
+	duration, warmup, linger                   time.Duration
+}
+
+func (wf *workloadFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&wf.file, "workload", "", "workload file (YAML, OpenMessaging Benchmark field names); flags override it")
+	f.IntVar(&wf.topics, "topics", 1, "topics")
+	f.IntVar(&wf.partitions, "partitions", 3, "partitions per topic")
+	f.IntVar(&wf.messageSize, "message-size", 1024, "record value size in bytes")
+	f.IntVar(&wf.producers, "producers", 1, "producers per topic")
+	f.IntVar(&wf.consumers, "consumers", 1, "consumers per topic (one group per topic; 0: none)")
+	f.IntVar(&wf.rate, "rate", 0, "records per second over all producers (0: find the maximum sustainable rate)")
+	f.DurationVar(&wf.duration, "duration", 20*time.Second, "measured duration")
+	f.DurationVar(&wf.warmup, "warmup", 5*time.Second, "warm-up before measuring (thrown away)")
+	f.StringVar(&wf.acks, "acks", "1", "all, 1 or 0")
+	f.StringVar(&wf.compression, "compression", "none", "none, gzip, snappy, lz4 or zstd")
+	f.IntVar(&wf.batchBytes, "batch-bytes", 1<<20, "producer batch size limit")
+	f.DurationVar(&wf.linger, "linger", time.Millisecond, "producer linger")
+	f.IntVar(&wf.rf, "replication-factor", 1, "replication factor of the topics")
+	f.StringVar(&wf.flush, "flush", "never", "never (page cache) or every-batch (flush.messages=1)")
+}
+
+// workload is the workload file (or the default) with the flags given
+// applied over it, validated.
+func (wf *workloadFlags) workload(f *pflag.FlagSet) (bench.Workload, error) {
+	w := bench.DefaultWorkload()
+	if wf.file != "" {
+		data, err := os.ReadFile(wf.file)
+		if err != nil {
+			return w, fmt.Errorf("--workload: %w", err)
+		}
+		if w, err = bench.ParseWorkload(wf.file, data); err != nil {
+			return w, err
+		}
+	}
+	set := func(name string, apply func()) {
+		if f.Changed(name) {
+			apply()
+		}
+	}
+	set("topics", func() { w.Topics = wf.topics })
+	set("partitions", func() { w.PartitionsPerTopic = wf.partitions })
+	set("message-size", func() { w.MessageSize = wf.messageSize })
+	set("producers", func() { w.ProducersPerTopic = wf.producers })
+	set("consumers", func() { w.ConsumerPerSubscription = wf.consumers })
+	set("rate", func() { w.ProducerRate = wf.rate })
+	set("duration", func() { w.Duration = bench.Duration(wf.duration) })
+	set("warmup", func() { w.Warmup = bench.Duration(wf.warmup) })
+	set("compression", func() { w.Compression = wf.compression })
+	set("batch-bytes", func() { w.BatchBytes = wf.batchBytes })
+	set("linger", func() { w.Linger = bench.Duration(wf.linger) })
+	set("replication-factor", func() { w.ReplicationFactor = wf.rf })
+	set("flush", func() { w.Flush = wf.flush })
+	if f.Changed("acks") {
+		d, _, err := bench.DefaultWorkload().With("acks", wf.acks, 0)
+		if err != nil {
+			return w, fmt.Errorf("--acks %q: want all, 1 or 0", wf.acks)
+		}
+		w.Acks = d.Acks
+	}
+	return w, w.Validate()
+}
+
+// checkTargetFlags checks the target flags bench and bench sweep share.
+func checkTargetFlags(f *pflag.FlagSet, rateOfMax float64, bootstrap string, brokers int) error {
+	if rateOfMax <= 0 || rateOfMax > 1 {
+		return fmt.Errorf("--rate-of-max %v: want a fraction in (0, 1]", rateOfMax)
+	}
+	if bootstrap != "" && (f.Changed("target") || f.Changed("brokers")) {
+		return errors.New("--bootstrap names a running cluster: it excludes --target and --brokers")
+	}
+	if brokers < 1 || brokers > 9 {
+		return fmt.Errorf("--brokers %d: want 1..9", brokers)
+	}
+	return nil
 }
 
 // benchTarget starts (or names) the target and returns its bootstrap

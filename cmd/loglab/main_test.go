@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -83,6 +84,13 @@ func TestBadInputOneClearLine(t *testing.T) {
 		{"bench", "--brokers", "1", "--replication-factor", "3"},
 		{"report", "testdata/no-such-dir"},
 		{"report", "testdata"},
+		{"bench", "sweep"},
+		{"bench", "sweep", "--sweep", "acks=2,1"},
+		{"bench", "sweep", "--sweep", "colour=red,blue"},
+		{"bench", "sweep", "--sweep", "message-size=1024"},
+		{"bench", "--pause-broker", "4", "--brokers", "3"},
+		{"demo", "--out", "testdata"},
+		{"demo", "--rate", "0"},
 	}
 	for _, args := range cases {
 		stdout, stderr, code := runCLI(t, args...)
@@ -142,5 +150,47 @@ func TestSimRunBugRepro(t *testing.T) {
 	}
 	if b.TraceHash != a.TraceHash || b.OK != a.OK {
 		t.Fatalf("repro gave %s ok=%v, run gave %s ok=%v", b.TraceHash, b.OK, a.TraceHash, a.OK)
+	}
+}
+
+// demo without its benchmark: every scenario's sweep is written and
+// reported (HTML, Markdown, JUnit with a testcase per run); a second demo
+// clears the first's directory; a directory the demo did not write is
+// refused and left alone.
+func TestDemoSuiteAndReport(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "report")
+	for range 2 {
+		stdout, stderr, code := runCLI(t, "demo", "--no-bench", "--seeds", "1", "--out", dir)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		if !strings.Contains(stdout, "report: ") || !strings.Contains(stdout, "index.html") {
+			t.Fatalf("stdout does not say where the report is:\n%s", stdout)
+		}
+	}
+	n := len(scenarios.All())
+	junit, err := os.ReadFile(filepath.Join(dir, "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(junit), "<testcase "); got != n {
+		t.Fatalf("junit.xml has %d testcases, want %d", got, n)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range scenarios.All() {
+		if !strings.Contains(string(html), "<td>"+sc.Name+"</td>") {
+			t.Fatalf("index.html lacks scenario %s", sc.Name)
+		}
+	}
+	foreign := t.TempDir()
+	os.WriteFile(filepath.Join(foreign, "mine.txt"), []byte("keep"), 0o644)
+	if _, stderr, code := runCLI(t, "demo", "--no-bench", "--seeds", "1", "--out", foreign); code == 0 || !strings.Contains(stderr, "not written by loglab demo") {
+		t.Fatalf("foreign dir: exit %d %q", code, stderr)
+	}
+	if data, err := os.ReadFile(filepath.Join(foreign, "mine.txt")); err != nil || string(data) != "keep" {
+		t.Fatalf("the foreign file was touched: %q %v", data, err)
 	}
 }

@@ -124,6 +124,8 @@ func mergeSummaries(shards []*sweepSummary, names []string) (*sweepSummary, erro
 			m.SeedsWithAnomaly[k] += v
 		}
 		m.Failures = append(m.Failures, s.Failures...)
+		m.Events += s.Events
+		m.SimSeconds += s.SimSeconds
 		m.WallSeconds = max(m.WallSeconds, s.WallSeconds)
 		m.Parallel += s.Parallel
 	}
@@ -134,6 +136,6 @@ func mergeSummaries(shards []*sweepSummary, names []string) (*sweepSummary, erro
 	}
 	m.ShardsMerged = len(shards)
 	m.SeedsPerMinute = seedsPerMinute(m.Runs, m.WallSeconds)
-	m.finish()
+	finish(m)
 	return m, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,45 +16,83 @@ func newReportCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "report DIR",
-		Short: "Write an HTML report with plots (and a Markdown summary) from the results in DIR",
-		Long: `report reads every bench result in DIR (the *.json files ` + "`loglab bench --out DIR`" + `
-writes) and writes one self-contained HTML file — a table of the runs and
-the plots inline: latency by percentile (HDR style, publish and end-to-end),
-publish and consume throughput over time, p99 over time — to -o (default
-DIR/index.html), plus the same table as Markdown in summary.md next to it
-(for a CI step summary). A directory without results is an error and
-nothing is written.`,
+		Short: "Write an HTML report with plots, a Markdown summary and JUnit XML from the results in DIR",
+		Long: `report reads every result in DIR — bench runs and bench sweeps (the *.json files
+` + "`loglab bench --out DIR`" + ` and ` + "`loglab bench sweep --out DIR`" + ` write) and scenario seed
+sweeps (the summary.json and results.jsonl of ` + "`loglab sim sweep --out DIR/NAME`" + `, in
+DIR or up to two levels below) — and writes one self-contained HTML file
+with tables and the plots inline (latency by percentile, HDR style; publish
+and consume throughput and p99 over time with fault windows shaded; scaling
+curves; the simulator's speed per scenario) to -o (default DIR/index.html),
+the same tables as Markdown in summary.md next to it (for a CI step
+summary) and, when there are seed sweeps, junit.xml (one testcase per seed).
+
+A directory without results, or with a file that is not one, is an error
+and nothing is written. Exit status 1 when a sweep had failing seeds or a
+bench run's history check failed (the report is written all the same).`,
 		Example: "  loglab bench --duration 20s --out results && loglab bench --target kfake --duration 20s --out results\n" +
+			"  loglab sim sweep --scenario cluster-swarm --seeds 1-100 --out results/swarm\n" +
 			"  loglab report results -o report.html",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
-			rs, err := reports.ReadBenchResults(dir)
-			if err != nil {
-				return err
-			}
-			plots, err := reports.BenchPlots(rs)
+			set, err := reports.Read(dir)
 			if err != nil {
 				return err
 			}
 			if out == "" {
 				out = filepath.Join(dir, "index.html")
 			}
-			var html bytes.Buffer
-			if err := reports.WriteHTML(&html, "loglab bench report", rs, plots); err != nil {
+			files, err := writeReport(set, "loglab report", out)
+			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(out, html.Bytes(), 0o644); err != nil {
-				return err
+			fmt.Fprintf(cmd.OutOrStdout(), "report of %d bench runs, %d bench sweeps and %d seed sweeps written to %s (also: %s)\n",
+				len(set.Bench), len(set.Scaling), len(set.Sweeps), out, strings.Join(files[1:], ", "))
+			if err := set.Failed(); err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), err)
+				return exitError{1}
 			}
-			md := filepath.Join(filepath.Dir(out), "summary.md")
-			if err := os.WriteFile(md, []byte(reports.Markdown("loglab bench report", rs)), 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "report of %d runs written to %s (summary: %s)\n", len(rs), out, md)
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "HTML file to write (default DIR/index.html)")
 	return cmd
+}
+
+// writeReport writes the HTML report to out and summary.md (and, with seed
+// sweeps, junit.xml) beside it; it returns the files written.
+func writeReport(set reports.Set, title, out string) ([]string, error) {
+	plots, err := set.Plots()
+	if err != nil {
+		return nil, err
+	}
+	var html bytes.Buffer
+	if err := reports.WriteHTML(&html, title, set, plots); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(out, html.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	files := []string{out}
+	md := filepath.Join(filepath.Dir(out), "summary.md")
+	if err := os.WriteFile(md, []byte(reports.Markdown(title, set)), 0o644); err != nil {
+		return nil, err
+	}
+	files = append(files, md)
+	if len(set.Sweeps) > 0 {
+		var x bytes.Buffer
+		if err := reports.JUnit(&x, set.Sweeps); err != nil {
+			return nil, err
+		}
+		junit := filepath.Join(filepath.Dir(out), "junit.xml")
+		if err := os.WriteFile(junit, x.Bytes(), 0o644); err != nil {
+			return nil, err
+		}
+		files = append(files, junit)
+	}
+	return files, nil
 }

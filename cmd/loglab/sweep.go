@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/loglab/loglab/broker/bugzoo"
+	"github.com/loglab/loglab/reports"
 	"github.com/loglab/loglab/scenarios"
 )
 
@@ -32,38 +34,12 @@ import (
 // sim merge` adds the shards' summaries back up (docs/sweeps.md).
 
 // sweepSummary is the JSON of `sim sweep --json`, of DIR/summary.json
-// with --out, and of `sim merge --json`.
-type sweepSummary struct {
-	Scenario string   `json:"scenario"`
-	Bugs     []string `json:"bugs,omitempty"`
-	// Seeds is the swept range "A-B"; Shard is "I/N" ("0/1" unsharded,
-	// "all/N" after a merge).
-	Seeds    string `json:"seeds"`
-	Shard    string `json:"shard"`
-	Parallel int    `json:"parallel,omitempty"`
-	Runs     int    `json:"runs"`
-	Passed   int    `json:"passed"`
-	Failed   int    `json:"failed"`
-	// Anomalies counts findings by kind over all runs; SeedsWithAnomaly
-	// counts the runs that showed each kind.
-	Anomalies        map[string]int `json:"anomalies"`
-	SeedsWithAnomaly map[string]int `json:"seeds_with_anomaly"`
-	// FirstFailingSeed is the lowest failing seed (0: none): with a bug
-	// switched on, the seeds it took to detect it is this minus A plus 1.
-	FirstFailingSeed uint64         `json:"first_failing_seed,omitempty"`
-	Failures         []sweepFailure `json:"failures"`
-	SeedsPerMinute   float64        `json:"seeds_per_minute"`
-	WallSeconds      float64        `json:"wall_seconds"`
-	// ShardsMerged is set by merge: how many shard summaries were added.
-	ShardsMerged int `json:"shards_merged,omitempty"`
-}
-
-type sweepFailure struct {
-	Seed      uint64         `json:"seed"`
-	Anomalies map[string]int `json:"anomalies"`
-	TraceHash string         `json:"trace_hash"`
-	Repro     string         `json:"repro"`
-}
+// with --out, and of `sim merge --json`; package reports reads it (seed-
+// sweep summaries, JUnit XML).
+type (
+	sweepSummary = reports.SeedSweep
+	sweepFailure = reports.SweepFailure
+)
 
 // seedRange is an inclusive range of seeds.
 type seedRange struct{ first, last uint64 }
@@ -133,10 +109,10 @@ func (s shardSpec) seeds(r seedRange) []uint64 {
 
 func newSimSweepCmd() *cobra.Command {
 	var (
-		name, seeds, shard, outDir string
-		parallel                   int
-		bugs                       []string
-		asJSON                     bool
+		name, seeds, shard, outDir, junit string
+		parallel                          int
+		bugs                              []string
+		asJSON                            bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sweep",
@@ -203,6 +179,11 @@ Exit status: 0 when every run met its expectations, 1 when any did not,
 					return err
 				}
 			}
+			if junit != "" {
+				if err := writeJUnit(junit, sum, results); err != nil {
+					return fmt.Errorf("--junit: %w", err)
+				}
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				if err := json.NewEncoder(out).Encode(sum); err != nil {
@@ -224,6 +205,7 @@ Exit status: 0 when every run met its expectations, 1 when any did not,
 	f.StringVar(&shard, "shard", "0/1", "run shard I of N: the seeds with (seed-A) % N == I")
 	f.StringArrayVar(&bugs, "bug", nil, "switch on a bug-zoo bug (repeatable; see docs/bugzoo.md)")
 	f.StringVar(&outDir, "out", "", "write summary.json and results.jsonl (one result per seed) here")
+	f.StringVar(&junit, "junit", "", "also write the sweep as JUnit XML (one testcase per seed) to this file")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
 }
@@ -415,6 +397,8 @@ func summarize(name string, bugs []string, r seedRange, sh shardSpec, results []
 	}
 	for _, res := range results {
 		s.Runs++
+		s.Events += res.Events
+		s.SimSeconds += res.SimSeconds
 		for k, n := range res.Anomalies {
 			s.Anomalies[k] += n
 			s.SeedsWithAnomaly[k]++
@@ -426,12 +410,12 @@ func summarize(name string, bugs []string, r seedRange, sh shardSpec, results []
 		s.Failed++
 		s.Failures = append(s.Failures, sweepFailure{Seed: res.Seed, Anomalies: res.Anomalies, TraceHash: res.TraceHash, Repro: res.Repro})
 	}
-	s.finish()
+	finish(s)
 	return s
 }
 
 // finish orders the failures and derives FirstFailingSeed.
-func (s *sweepSummary) finish() {
+func finish(s *sweepSummary) {
 	sort.Slice(s.Failures, func(i, j int) bool { return s.Failures[i].Seed < s.Failures[j].Seed })
 	s.FirstFailingSeed = 0
 	if len(s.Failures) > 0 {
@@ -459,8 +443,9 @@ func printSweep(w io.Writer, s *sweepSummary) {
 	}
 	fmt.Fprintf(w, "%s sweep %s seeds %s shard %s bugs %s\n", verdict, s.Scenario, s.Seeds, s.Shard, bugs)
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUNS\tPASSED\tFAILED\tSEEDS/MIN\tWALL\tPARALLEL")
-	fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t%.1fs\t%d\n", s.Runs, s.Passed, s.Failed, s.SeedsPerMinute, s.WallSeconds, s.Parallel)
+	fmt.Fprintln(tw, "RUNS\tPASSED\tFAILED\tSEEDS/MIN\tWALL\tPARALLEL\tEVENTS/S\tSIM_S/WALL_S")
+	fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f\t%.1fs\t%d\t%.0f\t%.0f\n", s.Runs, s.Passed, s.Failed, s.SeedsPerMinute, s.WallSeconds, s.Parallel,
+		s.EventsPerSecond(), s.SimSpeedup())
 	tw.Flush()
 	if len(s.Anomalies) == 0 {
 		fmt.Fprintln(w, "anomalies: none")
@@ -482,6 +467,21 @@ func printSweep(w io.Writer, s *sweepSummary) {
 		}
 		fmt.Fprintf(w, "FAIL seed %d trace_hash %s anomalies %s\n  repro: %s\n", f.Seed, f.TraceHash, strings.Join(kinds, " "), f.Repro)
 	}
+}
+
+// writeJUnit writes one sweep's results as JUnit XML.
+func writeJUnit(name string, s *sweepSummary, results []*scenarios.Result) error {
+	one := *s
+	for _, r := range results {
+		one.Results = append(one.Results, reports.SeedResult{Scenario: r.Scenario, Seed: r.Seed, TraceHash: r.TraceHash,
+			Events: r.Events, SimSeconds: r.SimSeconds, WallSeconds: r.WallSeconds, OK: r.OK, Anomalies: r.Anomalies,
+			Expected: r.Expected, Repro: r.Repro})
+	}
+	var b bytes.Buffer
+	if err := reports.JUnit(&b, []reports.SeedSweep{one}); err != nil {
+		return err
+	}
+	return os.WriteFile(name, b.Bytes(), 0o644)
 }
 
 func writeSweepDir(dir string, s *sweepSummary, results []*scenarios.Result) error {
