@@ -40,6 +40,9 @@ type RunOptions struct {
 	// DrainTimeout bounds how long, with History, the consumers may take
 	// after the run to read every acknowledged record (30s).
 	DrainTimeout time.Duration
+	// Peer, if set, is the target instead of a Kafka-compatible cluster
+	// (Seeds are not used): NATS JetStream or Redis Streams (peers.go).
+	Peer Peer
 }
 
 // Fault is one fault of a bench run: Do at At, Undo UndoAfter later.
@@ -170,8 +173,13 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 		}
 		rec = newRecorder(opts.History)
 	}
-	if err := ping(ctx, opts.Seeds); err != nil {
-		return Report{}, err
+	if opts.Peer != nil && rec != nil {
+		return Report{}, errors.New("bench: a history (--check) needs a Kafka-compatible target, not a peer")
+	}
+	if opts.Peer == nil {
+		if err := ping(ctx, opts.Seeds); err != nil {
+			return Report{}, err
+		}
 	}
 	run := fmt.Sprintf("%s-%d", topicSafe(w.Name), time.Now().UnixNano()%1_000_000)
 	var topics []string
@@ -181,6 +189,13 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 	}
 	for i := range w.Topics {
 		t := fmt.Sprintf("bench-%s-%d", run, i)
+		if opts.Peer != nil {
+			if err := opts.Peer.CreateTopic(ctx, t, w.PartitionsPerTopic); err != nil {
+				return Report{}, err
+			}
+			topics = append(topics, t)
+			continue
+		}
 		if err := CreateReplicatedTopic(ctx, opts.Seeds, t, int32(w.PartitionsPerTopic), int16(w.ReplicationFactor), configs); err != nil {
 			return Report{}, fmt.Errorf("bench: create topic %s: %w", t, err)
 		}
@@ -194,22 +209,34 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 	rep := Report{Workload: w, Target: opts.Target}
 	st := &stats{}
 	st.reset()
-	cons, err := startConsumers(ctx, w, opts.Seeds, topics, st, rec)
-	if err != nil {
-		return Report{}, err
-	}
-	defer func() {
-		for _, c := range cons {
-			c.Close()
+	var prods []*loadProducer
+	var err error
+	if opts.Peer != nil {
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if err := startPeerConsumers(cctx, opts.Peer, w, topics, st); err != nil {
+			return Report{}, err
 		}
-	}()
-	prods, err := newLoadProducers(w, opts.Seeds, topics, rec)
-	if err != nil {
-		return Report{}, err
+		if prods, err = newPeerProducers(opts.Peer, w, topics); err != nil {
+			return Report{}, err
+		}
+	} else {
+		cons, err := startConsumers(ctx, w, opts.Seeds, topics, st, rec)
+		if err != nil {
+			return Report{}, err
+		}
+		defer func() {
+			for _, c := range cons {
+				c.Close()
+			}
+		}()
+		if prods, err = newLoadProducers(w, opts.Seeds, topics, rec); err != nil {
+			return Report{}, err
+		}
 	}
 	defer func() {
 		for _, p := range prods {
-			p.cl.Close()
+			p.close()
 		}
 	}()
 
@@ -416,6 +443,18 @@ type loadProducer struct {
 	size   int
 	rec    *recorder // nil: no history
 	proc   string
+	// peer, if set, sends instead of cl, round-robin over partitions.
+	peer       PeerProducer
+	partitions int
+}
+
+// close closes the producer's client.
+func (p *loadProducer) close() {
+	if p.peer != nil {
+		p.peer.Close()
+		return
+	}
+	p.cl.Close()
 }
 
 func newLoadProducers(w Workload, seeds []string, topics []string, rec *recorder) ([]*loadProducer, error) {
@@ -427,15 +466,7 @@ func newLoadProducers(w Workload, seeds []string, topics []string, rec *recorder
 		acks = kgo.NoAck()
 	}
 	var out []*loadProducer
-	rng := rand.New(rand.NewPCG(7, 11))
-	values := make([][]byte, 64)
-	for i := range values {
-		v := make([]byte, w.MessageSize)
-		for j := range v {
-			v[j] = byte(rng.Uint32())
-		}
-		values[i] = v
-	}
+	values := payloads(w.MessageSize)
 	for _, t := range topics {
 		for range w.ProducersPerTopic {
 			opts := []kgo.Opt{kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(t), kgo.RequiredAcks(acks), kgo.MetadataMinAge(metadataMinAge),
@@ -448,7 +479,7 @@ func newLoadProducers(w Workload, seeds []string, topics []string, rec *recorder
 			cl, err := kgo.NewClient(opts...)
 			if err != nil {
 				for _, p := range out {
-					p.cl.Close()
+					p.close()
 				}
 				return nil, fmt.Errorf("bench: producer: %w", err)
 			}
@@ -467,6 +498,21 @@ func newLoadProducers(w Workload, seeds []string, topics []string, rec *recorder
 // Java client does after NOT_LEADER_OR_FOLLOWER (retry.backoff.ms, 100ms,
 // here a little more).
 const metadataMinAge = 250 * time.Millisecond
+
+// payloads are 64 random record values of size bytes (random: they do
+// not compress).
+func payloads(size int) [][]byte {
+	rng := rand.New(rand.NewPCG(7, 11))
+	values := make([][]byte, 64)
+	for i := range values {
+		v := make([]byte, size)
+		for j := range v {
+			v[j] = byte(rng.Uint32())
+		}
+		values[i] = v
+	}
+	return values
+}
 
 // Codec is franz-go's compression codec for a name (none, gzip, snappy,
 // lz4, zstd; anything else is none).
@@ -536,7 +582,7 @@ func drive(ctx context.Context, prods []*loadProducer, st *stats, rate float64, 
 				}
 				p.next++
 				inflight.Add(1)
-				p.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+				acked := func(r *kgo.Record, err error) {
 					lat := time.Since(at)
 					if recorded != nil {
 						recorded(r, err)
@@ -554,7 +600,12 @@ func drive(ctx context.Context, prods []*loadProducer, st *stats, rate float64, 
 					}
 					st.mu.Unlock()
 					inflight.Done()
-				})
+				}
+				if p.peer != nil {
+					p.peer.Send(ctx, p.next%p.partitions, r.Value, at, func(err error) { acked(r, err) })
+				} else {
+					p.cl.Produce(ctx, r, acked)
+				}
 			}
 		}()
 	}
@@ -570,6 +621,51 @@ func drive(ctx context.Context, prods []*loadProducer, st *stats, rate float64, 
 		return 0, ctx.Err()
 	}
 	return time.Duration(maxLag.Load()), nil
+}
+
+// startPeerConsumers starts one reader per topic of a peer (a peer has
+// no consumer groups: more than one consumer per topic is an error).
+func startPeerConsumers(ctx context.Context, peer Peer, w Workload, topics []string, st *stats) error {
+	if w.ConsumerPerSubscription > 1 {
+		return fmt.Errorf("bench: %s: one consumer per topic at most (no consumer groups), not %d", peer.Name(), w.ConsumerPerSubscription)
+	}
+	if w.ConsumerPerSubscription == 0 {
+		return nil
+	}
+	for _, t := range topics {
+		err := peer.Consume(ctx, t, w.PartitionsPerTopic, func(at time.Time) {
+			lat := time.Since(at)
+			st.mu.Lock()
+			st.consumed++
+			st.totalCon++
+			st.e2e.RecordValue(max(int64(lat), 1))
+			st.mu.Unlock()
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newPeerProducers makes ProducersPerTopic producers per topic of a peer.
+func newPeerProducers(peer Peer, w Workload, topics []string) ([]*loadProducer, error) {
+	values := payloads(w.MessageSize)
+	var out []*loadProducer
+	for _, t := range topics {
+		for range w.ProducersPerTopic {
+			pp, err := peer.NewProducer(t, w.PartitionsPerTopic, time.Duration(w.Linger))
+			if err != nil {
+				for _, p := range out {
+					p.close()
+				}
+				return nil, err
+			}
+			out = append(out, &loadProducer{topic: t, values: values, keys: w.KeyDistributor, size: w.MessageSize,
+				proc: procName("producer", len(out)), peer: pp, partitions: w.PartitionsPerTopic})
+		}
+	}
+	return out, nil
 }
 
 // startConsumers starts ConsumerPerSubscription members of one group per

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,6 +36,8 @@ func newBenchCmd() *cobra.Command {
 		killAt, down, pauseAt, paused time.Duration
 		outDir                        string
 		check                         bool
+		peer                          string
+		compare                       []string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -76,6 +79,31 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 			if err := checkTargetFlags(f, rateOfMax, bootstrap, brokers); err != nil {
 				return err
 			}
+			if f.Changed("peer") {
+				if f.Changed("target") {
+					return errors.New("--peer names the target: it excludes --target")
+				}
+				if peer != "nats" && peer != "redis" {
+					return fmt.Errorf("--peer %q: want nats or redis", peer)
+				}
+				target = peer
+			}
+			if bootstrap == "" {
+				if err := checkTarget(target); err != nil {
+					return err
+				}
+			}
+			if check && (target == "nats" || target == "redis") {
+				return fmt.Errorf("--check records a Kafka client's history: not with --target %s", target)
+			}
+			for _, c := range compare {
+				if err := checkTarget(c); err != nil {
+					return fmt.Errorf("--compare: %w", err)
+				}
+				if c == "kfake" && w.ProducerRate == 0 {
+					return errors.New("--compare kfake needs a fixed --rate: kfake keeps every record in memory, so a search for its maximum rate grows until it runs out")
+				}
+			}
 			if w.ReplicationFactor > brokers && bootstrap == "" && target == "loglab" {
 				return fmt.Errorf("--replication-factor %d needs at least %d brokers (--brokers %d)", w.ReplicationFactor, w.ReplicationFactor, brokers)
 			}
@@ -96,11 +124,12 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 			if pauseBroker != 0 && pauseBroker == killBroker {
 				return fmt.Errorf("--pause-broker and --kill-broker name the same broker %d", pauseBroker)
 			}
-			seeds, name, cluster, cleanup, err := benchTarget(ctx, bootstrap, target, brokers)
+			tg, err := startTarget(ctx, bootstrap, target, brokers)
 			if err != nil {
 				return err
 			}
-			defer cleanup()
+			defer tg.cleanup()
+			seeds, name, cluster := tg.seeds, tg.name, tg.cluster
 			var faults []bench.Fault
 			if killBroker != 0 {
 				id := killBroker
@@ -138,7 +167,7 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 					name, strings.Join(seeds, ","), w.Name, w.Topics, w.PartitionsPerTopic, w.MessageSize, w.Acks, w.ReplicationFactor, w.Flush)
 			}
 			rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: seeds, Target: name, Window: window, Trial: trial, RateOfMax: rateOfMax,
-				Progress: progress, Faults: faults, History: hist})
+				Progress: progress, Faults: faults, History: hist, Peer: tg.peer})
 			if err != nil {
 				if histFile != nil {
 					os.Remove(histFile.Name())
@@ -165,14 +194,37 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 				}
 				progress("result written to " + file)
 			}
+			var others []bench.Report
+			for _, c := range compare {
+				if !asJSON {
+					fmt.Fprintf(out, "\ncompare: the same workload against %s\n", c)
+				}
+				other, err := compareRun(ctx, w, c, brokers, bench.RunOptions{Window: window, Trial: trial, RateOfMax: rateOfMax, Progress: progress})
+				if err != nil {
+					return fmt.Errorf("--compare %s: %w", c, err)
+				}
+				if outDir != "" {
+					if err := writeBenchResult(outDir, fmt.Sprintf("bench-%s-%s-%d.json", w.Name, c, time.Now().Unix()), other); err != nil {
+						return err
+					}
+				}
+				others = append(others, other)
+			}
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
+				var v any = rep
+				if len(others) > 0 {
+					v = append([]bench.Report{rep}, others...)
+				}
+				if err := enc.Encode(v); err != nil {
 					return err
 				}
 			} else {
 				printAggregate(out, rep)
+				if len(others) > 0 {
+					printComparison(out, rep, others)
+				}
 			}
 			if rep.Check != nil && rep.Check.Verdict != "pass" {
 				fmt.Fprintf(cmd.ErrOrStderr(), "the checkers' verdict on the run's history: %s %v\n", rep.Check.Verdict, rep.Check.Anomalies)
@@ -184,7 +236,9 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 	f := cmd.Flags()
 	wf.register(f)
 	f.StringVar(&bootstrap, "bootstrap", "", "benchmark a running Kafka-compatible cluster at HOST:PORT instead of an embedded one")
-	f.StringVar(&target, "target", "loglab", "embedded target: loglab or kfake")
+	f.StringVar(&target, "target", "loglab", "embedded target: loglab, kfake (franz-go's fake Kafka), nats (NATS JetStream) or redis (Redis Streams); the last two start their installed servers")
+	f.StringVar(&peer, "peer", "", "nats or redis: the same as --target nats|redis")
+	f.StringSliceVar(&compare, "compare", nil, "after the run, run the same workload against these targets too (kfake, nats, redis, loglab) and print the ratios")
 	f.IntVar(&brokers, "brokers", 1, "brokers of the embedded loglab cluster")
 	f.Float64Var(&rateOfMax, "rate-of-max", 1, "with --rate 0: run at this fraction of the maximum found")
 	f.DurationVar(&window, "window", 10*time.Second, "reporting window")
@@ -283,35 +337,72 @@ func checkTargetFlags(f *pflag.FlagSet, rateOfMax float64, bootstrap string, bro
 	return nil
 }
 
-// benchTarget starts (or names) the target and returns its bootstrap
-// addresses and a cleanup.
-func benchTarget(ctx context.Context, bootstrap, target string, brokers int) ([]string, string, *embedded.Cluster, func(), error) {
+// benchTarget is a target a bench runs against.
+type benchTarget struct {
+	seeds   []string
+	name    string
+	cluster *embedded.Cluster // the embedded loglab cluster, if that is the target
+	peer    bench.Peer        // a non-Kafka peer, if that is the target
+	cleanup func()
+}
+
+// targetNames are the --target values.
+const targetNames = "loglab, kfake, nats or redis"
+
+// checkTarget checks a --target value, and that a peer's server is
+// installed, before anything starts.
+func checkTarget(target string) error {
+	switch target {
+	case "loglab", "kfake":
+		return nil
+	case "nats", "redis":
+		return bench.PeerInstalled(target)
+	}
+	return fmt.Errorf("--target %q: want %s (or --bootstrap for any cluster)", target, targetNames)
+}
+
+// startTarget starts (or names) the target.
+func startTarget(ctx context.Context, bootstrap, target string, brokers int) (*benchTarget, error) {
 	if bootstrap != "" {
 		if err := checkHostPort("--bootstrap", bootstrap); err != nil {
-			return nil, "", nil, nil, err
+			return nil, err
 		}
-		return []string{bootstrap}, bootstrap, nil, func() {}, nil
+		return &benchTarget{seeds: []string{bootstrap}, name: bootstrap, cleanup: func() {}}, nil
+	}
+	if err := checkTarget(target); err != nil {
+		return nil, err
 	}
 	switch target {
 	case "kfake":
 		t, err := bench.StartKfake()
 		if err != nil {
-			return nil, "", nil, nil, err
+			return nil, err
 		}
-		return []string{t.Addr}, "kfake", nil, func() { t.Stop() }, nil
-	case "loglab":
-	default:
-		return nil, "", nil, nil, fmt.Errorf("--target %q: want loglab or kfake (or --bootstrap for any cluster)", target)
+		return &benchTarget{seeds: []string{t.Addr}, name: "kfake", cleanup: func() { t.Stop() }}, nil
+	case "nats", "redis":
+		dir, err := os.MkdirTemp("", "loglab-bench-"+target+"-")
+		if err != nil {
+			return nil, err
+		}
+		p, err := bench.StartPeer(target, dir)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		return &benchTarget{name: p.Name(), peer: p, cleanup: func() {
+			p.Stop()
+			os.RemoveAll(dir)
+		}}, nil
 	}
 	dir, err := os.MkdirTemp("", "loglab-bench-")
 	if err != nil {
-		return nil, "", nil, nil, err
+		return nil, err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	c, err := embedded.Start(embedded.Config{Brokers: brokers, DataDir: dir, Logger: quiet})
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, "", nil, nil, err
+		return nil, err
 	}
 	cleanup := func() {
 		c.Stop()
@@ -321,9 +412,61 @@ func benchTarget(ctx context.Context, bootstrap, target string, brokers int) ([]
 	defer cancel()
 	if err := c.WaitReady(wctx); err != nil {
 		cleanup()
-		return nil, "", nil, nil, err
+		return nil, err
 	}
-	return c.Bootstrap(), fmt.Sprintf("loglab (%d embedded brokers)", brokers), c, cleanup, nil
+	return &benchTarget{seeds: c.Bootstrap(), name: fmt.Sprintf("loglab (%d embedded brokers)", brokers), cluster: c, cleanup: cleanup}, nil
+}
+
+// compareRun runs w against a fresh target of the named kind.
+func compareRun(ctx context.Context, w bench.Workload, target string, brokers int, opts bench.RunOptions) (bench.Report, error) {
+	if target == "loglab" {
+		brokers = max(brokers, w.ReplicationFactor)
+	}
+	tg, err := startTarget(ctx, "", target, brokers)
+	if err != nil {
+		return bench.Report{}, err
+	}
+	defer tg.cleanup()
+	opts.Seeds, opts.Target, opts.Peer = tg.seeds, tg.name, tg.peer
+	return bench.Run(ctx, w, opts)
+}
+
+func writeBenchResult(dir, name string, rep bench.Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, name), append(data, '\n'), 0o644)
+}
+
+// printComparison prints the runs side by side, with each other target's
+// throughput and latency as ratios to the first run's.
+func printComparison(w io.Writer, first bench.Report, others []bench.Report) {
+	fmt.Fprintf(w, "\nside by side (same client and workload %s; ratios are the first target over the other for throughput, the other over the first for latency: >1 means the first is better)\n", first.Workload.Name)
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tRATE\tMB/S\tP50_MS\tP99_MS\tP99.9_MS\tE2E_P99_MS\tERRORS\tTHROUGHPUT_RATIO\tP50_RATIO\tP99_RATIO")
+	ratio := func(a, b float64) string {
+		if a <= 0 || b <= 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2fx", a/b)
+	}
+	fa := first.Aggregate
+	for i, r := range append([]bench.Report{first}, others...) {
+		a := r.Aggregate
+		thr, p50, p99 := "1", "1", "1"
+		if i > 0 {
+			thr = ratio(fa.PublishMBps, a.PublishMBps)
+			p50 = ratio(a.PublishLatency.P50, fa.PublishLatency.P50)
+			p99 = ratio(a.PublishLatency.P99, fa.PublishLatency.P99)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\n", r.Target, r.Rate, a.PublishMBps, a.PublishLatency.P50,
+			a.PublishLatency.P99, a.PublishLatency.P999, a.EndToEndLatency.P99, a.Errors, thr, p50, p99)
+	}
+	tw.Flush()
 }
 
 func printAggregate(w io.Writer, r bench.Report) {

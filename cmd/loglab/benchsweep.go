@@ -125,13 +125,14 @@ at equal load. Every value is checked before anything runs.`,
 						n = max(n, w.ReplicationFactor)
 					}
 					fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s: %s (%d of %d)\n", p.param, p.vals[i], i+1, len(p.ws))
-					seeds, name, _, cleanup, err := benchTarget(ctx, bootstrap, target, n)
+					tg, err := startTarget(ctx, bootstrap, target, n)
 					if err != nil {
 						return err
 					}
-					rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: seeds, Target: name, Window: window, Trial: trial,
-						RateOfMax: rateOfMax, Progress: progress})
-					cleanup()
+					name := tg.name
+					rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: tg.seeds, Target: name, Window: window, Trial: trial,
+						RateOfMax: rateOfMax, Progress: progress, Peer: tg.peer})
+					tg.cleanup()
 					if err != nil {
 						return fmt.Errorf("sweep %s=%s: %w", p.param, p.vals[i], err)
 					}

@@ -223,11 +223,12 @@ func demoBench(ctx context.Context, out io.Writer, dir string, rate int, duratio
 		fmt.Fprintf(out, "; broker %d killed at %v, restarted %v later", kill, killAt, down)
 	}
 	fmt.Fprintln(out)
-	seeds, name, cluster, cleanup, err := benchTarget(ctx, "", "loglab", 3)
+	tg, err := startTarget(ctx, "", "loglab", 3)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
+	defer tg.cleanup()
+	seeds, name, cluster := tg.seeds, tg.name, tg.cluster
 	var faults []bench.Fault
 	if kill > 0 {
 		faults = append(faults, bench.Fault{Name: fmt.Sprintf("kill broker %d", kill), At: killAt, UndoAfter: down,

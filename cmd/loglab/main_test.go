@@ -91,6 +91,11 @@ func TestBadInputOneClearLine(t *testing.T) {
 		{"bench", "--pause-broker", "4", "--brokers", "3"},
 		{"demo", "--out", "testdata"},
 		{"demo", "--rate", "0"},
+		{"bench", "--peer", "kafka"},
+		{"bench", "--peer", "nats", "--target", "kfake"},
+		{"bench", "--compare", "kfake"},
+		{"bench", "--compare", "rabbitmq", "--rate", "100"},
+		{"bench", "--target", "nats", "--check", "--rate", "100"},
 	}
 	for _, args := range cases {
 		stdout, stderr, code := runCLI(t, args...)
@@ -105,6 +110,19 @@ func TestBadInputOneClearLine(t *testing.T) {
 	_, stderr, _ := runCLI(t, "sim", "run", "--scenario", "no-such-scenario")
 	if !strings.Contains(stderr, "log-crash") {
 		t.Errorf("unknown scenario error should list the known ones: %q", stderr)
+	}
+}
+
+// A peer whose server is not installed: one clear line naming the
+// package, before anything runs.
+func TestBenchPeerNotInstalled(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	for _, args := range [][]string{{"bench", "--peer", "nats"}, {"bench", "--rate", "100", "--compare", "redis"}} {
+		_, stderr, code := runCLI(t, args...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code == 0 || len(lines) != 1 || !strings.Contains(stderr, "apt-get install") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
 	}
 }
 
