@@ -94,6 +94,8 @@ type Report struct {
 	Aggregate          Window        `json:"aggregate"`
 	Faults             []FaultWindow `json:"faults,omitempty"`
 	Check              *HistoryCheck `json:"check,omitempty"`
+	// Sim describes a simulated run (RunSim).
+	Sim *SimInfo `json:"sim,omitempty"`
 }
 
 // ErrUnreachable: the target's bootstrap brokers did not answer.

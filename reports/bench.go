@@ -73,6 +73,26 @@ type HistoryCheck struct {
 	History string `json:"history,omitempty"`
 }
 
+// SimInfo is a simulated bench run's model, seed and the simulator's own
+// speed (`loglab bench --sim`).
+type SimInfo struct {
+	Seed         uint64 `json:"seed"`
+	Link         string `json:"link"`
+	FsyncLatency string `json:"fsync_latency"`
+	FsyncJitter  string `json:"fsync_jitter,omitempty"`
+	// Events, SimSeconds and WallSeconds: the run's simulator events, its
+	// virtual duration and the wall time it took; the speeds derive from
+	// them.
+	Events                  uint64         `json:"events"`
+	SimSeconds              float64        `json:"sim_seconds"`
+	WallSeconds             float64        `json:"wall_seconds"`
+	EventsPerSecond         float64        `json:"events_per_second"`
+	SimSecondsPerWallSecond float64        `json:"sim_seconds_per_wall_second"`
+	TraceHash               string         `json:"trace_hash"`
+	Anomalies               map[string]int `json:"anomalies,omitempty"`
+	Repro                   string         `json:"repro"`
+}
+
 // BenchResult is a `loglab bench` report (its JSON form).
 type BenchResult struct {
 	Workload struct {
@@ -88,6 +108,7 @@ type BenchResult struct {
 	Aggregate          Window        `json:"aggregate"`
 	Faults             []FaultWindow `json:"faults"`
 	Check              *HistoryCheck `json:"check,omitempty"`
+	Sim                *SimInfo      `json:"sim,omitempty"`
 	// File is where it was read from (not part of the JSON).
 	File string `json:"-"`
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/loglab/loglab/checkers/queue"
 	"github.com/loglab/loglab/client"
 	"github.com/loglab/loglab/faults"
+	"github.com/loglab/loglab/netsim"
+	"github.com/loglab/loglab/sim/disk"
 	"gopkg.in/yaml.v3"
 )
 
@@ -53,6 +55,11 @@ type compiled struct {
 	autoCommitInterval                                   knob
 	assignors                                            []string // alternatives
 	group                                                string
+	// model: the world's network and disk models (zero: the defaults),
+	// and the knob lines that print them.
+	net        netsim.Config
+	disk       disk.Config
+	modelKnobs []string
 
 	duration, producers, consumers, rate, valueBytes knob
 	keys                                             []keyDist // alternatives
@@ -460,6 +467,9 @@ func (d *specDoc) compile() (*compiled, error) {
 	if err := d.compileFaults(c); err != nil {
 		return nil, err
 	}
+	if err := d.compileModel(c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -651,4 +661,55 @@ func sameConfigs(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// compileModel reads model: into the world's network and disk configs.
+func (d *specDoc) compileModel(c *compiled) error {
+	m := d.spec.Model
+	if m.Link != "" {
+		sched, err := faults.Parse("model.link", "at 0s latency *>* "+m.Link)
+		if err != nil {
+			return d.errAt("model.link", "%q: %v (e.g. base=2ms jitter=exponential:500us)", m.Link, err)
+		}
+		l, ok := sched.Steps[0].Action.(faults.Latency)
+		if !ok || sched.Len() != 1 {
+			return d.errAt("model.link", "%q: one link model, e.g. base=2ms jitter=exponential:500us", m.Link)
+		}
+		c.net = netsim.DefaultConfig()
+		c.net.DefaultLink = l.Link
+		c.modelKnobs = append(c.modelKnobs, "model.link="+m.Link)
+	}
+	durField := func(path, v string, out *int64) error {
+		if v == "" {
+			return nil
+		}
+		dur, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || dur < 0 || dur > time.Minute {
+			return d.errAt(path, "%q: want a duration from 0 to 1m (e.g. 2ms, 500us)", v)
+		}
+		*out = int64(dur)
+		c.modelKnobs = append(c.modelKnobs, path+"="+v)
+		return nil
+	}
+	if err := durField("model.fsync-latency", m.FsyncLatency, &c.disk.SyncLatency); err != nil {
+		return err
+	}
+	if m.FsyncLatency != "" && c.disk.SyncLatency == 0 {
+		return d.errAt("model.fsync-latency", "must be positive")
+	}
+	if err := durField("model.fsync-jitter", m.FsyncJitter, &c.disk.SyncJitter); err != nil {
+		return err
+	}
+	if m.FsyncJitter != "" && c.disk.SyncJitter == 0 {
+		c.disk.SyncJitter = -1 // none
+	}
+	if m.FlushBytesPerSecond != "" {
+		n, err := strconv.ParseInt(strings.TrimSpace(m.FlushBytesPerSecond), 10, 64)
+		if err != nil || n < 1 {
+			return d.errAt("model.flush-bytes-per-second", "%q: want a positive integer", m.FlushBytesPerSecond)
+		}
+		c.disk.FlushBandwidth = n
+		c.modelKnobs = append(c.modelKnobs, "model.flush-bytes-per-second="+m.FlushBytesPerSecond)
+	}
+	return nil
 }

@@ -31,7 +31,8 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 	rec := metrics.NewMemory()
 	p.broker.Metrics = rec
 	p.knobs = append(p.knobs, bugKnob(zoo)...)
-	w := sim.NewWorld(sim.Config{Seed: opts.Seed, RecordTrace: opts.RecordTrace, MaxEvents: 50_000_000})
+	p.knobs = append(p.knobs, c.modelKnobs...)
+	w := sim.NewWorld(sim.Config{Seed: opts.Seed, RecordTrace: opts.RecordTrace, MaxEvents: 50_000_000, Net: c.net, Disk: c.disk})
 	if p.cluster {
 		// Raft's election jitter reads crypto/rand.Reader: seed it for
 		// this run (process-wide: cluster runs never run in parallel in

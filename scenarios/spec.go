@@ -19,9 +19,29 @@ type Spec struct {
 	Workload WorkloadSpec `yaml:"workload"`
 	Faults   FaultSpec    `yaml:"faults,omitempty"`
 	Liveness LivenessSpec `yaml:"liveness,omitempty"`
+	// Model replaces the simulator's latency models (what-if studies,
+	// simulated benchmarks); absent, netsim's and sim/disk's defaults.
+	Model ModelSpec `yaml:"model,omitempty"`
 	// Checkers to run on the history (checkers.Names(); empty: all).
 	Checkers []string   `yaml:"checkers,flow,omitempty"`
 	Expect   ExpectSpec `yaml:"expect"`
+}
+
+// ModelSpec sets the simulator's network and disk latency models for the
+// whole run (fixed values: what-if studies compare runs, they do not draw
+// models from the seed).
+type ModelSpec struct {
+	// Link is every link's model in the faults latency syntax without
+	// FROM>TO: "base=2ms jitter=exponential:500us bytes-per-second=125000000"
+	// (default: netsim's, base=500us jitter=uniform:200us).
+	Link string `yaml:"link,omitempty"`
+	// FsyncLatency is one flush's base latency (default 2ms); FsyncJitter
+	// the bound of a uniform extra per flush (default a quarter of
+	// FsyncLatency; 0: none); FlushBytesPerSecond adds the time to write
+	// the flushed bytes (0: none).
+	FsyncLatency        string `yaml:"fsync-latency,omitempty"`
+	FsyncJitter         string `yaml:"fsync-jitter,omitempty"`
+	FlushBytesPerSecond string `yaml:"flush-bytes-per-second,omitempty"`
 }
 
 // ClusterSpec is the cluster under test.

@@ -34,12 +34,14 @@ func TestSpecErrors(t *testing.T) {
 		want           []string
 		old2, new2     string // a second replacement (optional)
 	}{
-		{"unknown top-level field", "expect:", "expectations: 1\nexpect:", []string{`bad.yaml:14: field "expectations": unknown field (valid: checkers, clients, cluster, description, expect, faults, liveness, name, seed, topics, workload)`}, "", ""},
+		{"unknown top-level field", "expect:", "expectations: 1\nexpect:", []string{`bad.yaml:14: field "expectations": unknown field (valid: checkers, clients, cluster, description, expect, faults, liveness, model, name, seed, topics, workload)`}, "", ""},
 		{"unknown nested field", "  rate: 10", "  rate: 10\n  ratee: 5", []string{`bad.yaml:12: field "workload.ratee": unknown field (valid: consumers, duration, group, keys, producers, rate, value-bytes)`}, "", ""},
 		{"bad rate", "  rate: 10", "  rate: fast", []string{`bad.yaml:11: field "workload.rate": bad value: "fast" is not an integer`}, "", ""},
 		{"bad range", "  rate: 10", "  rate: 10..2", []string{`bad.yaml:11: field "workload.rate"`, "empty"}, "", ""},
 		{"bad duration", "  duration: 2s", "  duration: 2 seconds", []string{`bad.yaml:9: field "workload.duration"`, "not a duration"}, "", ""},
 		{"a list where a value belongs", "  producers: 1", "  producers: [1, 2]", []string{`bad.yaml:10: field "workload.producers": expected a single value, found a list`}, "", ""},
+		{"bad link model", "expect:", "model:\n  link: base=soon\nexpect:", []string{`bad.yaml:15: field "model.link"`, "base=soon"}, "", ""},
+		{"bad fsync model", "expect:", "model:\n  fsync-latency: -2ms\nexpect:", []string{`bad.yaml:15: field "model.fsync-latency"`, "from 0 to 1m"}, "", ""},
 		{"too many brokers", "  brokers: 1", "  brokers: 6", []string{`bad.yaml:4: field "cluster.brokers": "6" is out of range [1, 5]`}, "", ""},
 		{"standalone mixed with clusters", "  brokers: 1", "  brokers: 1..3", []string{`bad.yaml:4: field "cluster.brokers"`, "mixes the standalone broker"}, "", ""},
 		{"voters on one broker", "  brokers: 1", "  brokers: 1\n  voters: 1", []string{`bad.yaml:5: field "cluster.voters"`, "brokers >= 2"}, "", ""},

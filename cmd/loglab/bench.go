@@ -38,6 +38,7 @@ func newBenchCmd() *cobra.Command {
 		check                         bool
 		peer                          string
 		compare                       []string
+		sm                            simFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -76,6 +77,15 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 				return err
 			}
 			f := cmd.Flags()
+			if sm.on {
+				if err := sm.check(f, "bootstrap", "target", "peer", "compare", "kill-broker", "pause-broker", "check", "rate-of-max", "trial"); err != nil {
+					return err
+				}
+				return sm.run(cmd, w, brokers, window, outDir, asJSON)
+			}
+			if err := sm.check(f); err != nil {
+				return err
+			}
 			if err := checkTargetFlags(f, rateOfMax, bootstrap, brokers); err != nil {
 				return err
 			}
@@ -237,6 +247,7 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 	wf.register(f)
 	f.StringVar(&bootstrap, "bootstrap", "", "benchmark a running Kafka-compatible cluster at HOST:PORT instead of an embedded one")
 	f.StringVar(&target, "target", "loglab", "embedded target: loglab, kfake (franz-go's fake Kafka), nats (NATS JetStream) or redis (Redis Streams); the last two start their installed servers")
+	sm.register(f)
 	f.StringVar(&peer, "peer", "", "nats or redis: the same as --target nats|redis")
 	f.StringSliceVar(&compare, "compare", nil, "after the run, run the same workload against these targets too (kfake, nats, redis, loglab) and print the ratios")
 	f.IntVar(&brokers, "brokers", 1, "brokers of the embedded loglab cluster")

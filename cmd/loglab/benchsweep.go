@@ -44,6 +44,7 @@ func newBenchSweepCmd() *cobra.Command {
 		window, trial     time.Duration
 		outDir            string
 		asJSON            bool
+		sm                simFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sweep --sweep PARAM=V1,V2,... [--sweep ...]",
@@ -53,7 +54,9 @@ each --sweep parameter, the other parameters staying at the workload's
 values, each run against a fresh target (for the embedded cluster: fresh
 brokers and data, at least as many brokers as the run's replication
 factor). Parameters: message-size, partitions, acks, replication-factor,
-flush, compression, producers, batch-bytes, linger, rate, topics.
+flush, compression, producers, batch-bytes, linger, rate, topics; with
+--sim (the runs in the simulator, bench --sim) also link-latency and
+fsync-latency, the model's, for what-if curves.
 
 It prints a table per parameter (rate, throughput, latency percentiles)
 and, with --out DIR, writes DIR/bench-sweep-PARAM.json, which loglab report
@@ -62,7 +65,8 @@ against the parameter. With --rate 0 every point searches its maximum
 sustainable rate (throughput curves); with a fixed --rate, latency curves
 at equal load. Every value is checked before anything runs.`,
 		Example: "  loglab bench sweep --sweep message-size=256,1024,4096,16384 --rate 0 --duration 10s --out results\n" +
-			"  loglab bench sweep --brokers 3 --acks all --sweep replication-factor=1,2,3 --sweep flush=never,every-batch --rate 20000 --out results",
+			"  loglab bench sweep --brokers 3 --acks all --sweep replication-factor=1,2,3 --sweep flush=never,every-batch --rate 20000 --out results\n" +
+			"  loglab bench sweep --sim --brokers 3 --replication-factor 3 --acks all --rate 5000 --sweep link-latency=100us,1ms,5ms,20ms --out results",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
@@ -76,11 +80,15 @@ at equal load. Every value is checked before anything runs.`,
 			if err := checkTargetFlags(f, rateOfMax, bootstrap, brokers); err != nil {
 				return err
 			}
+			if err := sm.check(f, "bootstrap", "target", "rate-of-max", "trial"); err != nil {
+				return err
+			}
 			type plan struct {
-				param string
-				ws    []bench.Workload
-				vals  []string
-				xs    []float64
+				param  string
+				ws     []bench.Workload
+				models []bench.SimModel
+				vals   []string
+				xs     []float64
 			}
 			var plans []plan
 			seen := map[string]bool{}
@@ -95,10 +103,30 @@ at equal load. Every value is checked before anything runs.`,
 				seen[param] = true
 				p := plan{param: param, vals: values}
 				for i, v := range values {
-					w, x, err := base.With(param, v, i)
-					if err != nil {
-						return fmt.Errorf("--sweep: %w", err)
+					m := sm.model()
+					var w bench.Workload
+					var x float64
+					switch param {
+					case "link-latency", "fsync-latency":
+						if !sm.on {
+							return fmt.Errorf("--sweep %s varies the simulator's model: add --sim", param)
+						}
+						d, err := time.ParseDuration(v)
+						if err != nil || d < 0 {
+							return fmt.Errorf("--sweep %s=%s: not a duration", param, v)
+						}
+						if param == "link-latency" {
+							m.Link = "base=" + v
+						} else {
+							m.FsyncLatency = v
+						}
+						w, x = base, float64(d)/float64(time.Millisecond)
+					default:
+						if w, x, err = base.With(param, v, i); err != nil {
+							return fmt.Errorf("--sweep: %w", err)
+						}
 					}
+					p.models = append(p.models, m)
 					if w.ReplicationFactor > 9 && bootstrap == "" {
 						return fmt.Errorf("--sweep %s=%s: at most 9 embedded brokers", param, v)
 					}
@@ -125,6 +153,16 @@ at equal load. Every value is checked before anything runs.`,
 						n = max(n, w.ReplicationFactor)
 					}
 					fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s: %s (%d of %d)\n", p.param, p.vals[i], i+1, len(p.ws))
+					if sm.on {
+						start := time.Now()
+						rep, err := bench.RunSim(w, max(brokers, w.ReplicationFactor), p.models[i], sm.seed, window, func() time.Duration { return time.Since(start) })
+						if err != nil {
+							return fmt.Errorf("sweep %s=%s: %w", p.param, p.vals[i], err)
+						}
+						sw.Target = "simulated loglab"
+						sw.Points = append(sw.Points, scalingPoint{Value: p.vals[i], X: p.xs[i], Result: rep})
+						continue
+					}
 					tg, err := startTarget(ctx, bootstrap, target, n)
 					if err != nil {
 						return err
@@ -175,6 +213,7 @@ at equal load. Every value is checked before anything runs.`,
 	f.DurationVar(&window, "window", 10*time.Second, "reporting window")
 	f.DurationVar(&trial, "trial", 5*time.Second, "length of each trial of the maximum-rate search")
 	f.StringVar(&outDir, "out", "", "write DIR/bench-sweep-PARAM.json per parameter (for loglab report)")
+	sm.register(f)
 	f.BoolVar(&asJSON, "json", false, "print the sweeps as JSON (progress goes to stderr)")
 	return cmd
 }

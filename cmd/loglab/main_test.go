@@ -96,6 +96,12 @@ func TestBadInputOneClearLine(t *testing.T) {
 		{"bench", "--compare", "kfake"},
 		{"bench", "--compare", "rabbitmq", "--rate", "100"},
 		{"bench", "--target", "nats", "--check", "--rate", "100"},
+		{"bench", "--sim", "--rate", "0"},
+		{"bench", "--link", "base=1ms", "--rate", "100"},
+		{"bench", "--sim", "--rate", "100", "--kill-broker", "1"},
+		{"bench", "--sim", "--rate", "100", "--link", "base=soon"},
+		{"bench", "--sim", "--rate", "100", "--brokers", "6"},
+		{"bench", "sweep", "--sweep", "link-latency=1ms,2ms", "--rate", "100"},
 	}
 	for _, args := range cases {
 		stdout, stderr, code := runCLI(t, args...)
@@ -210,5 +216,33 @@ func TestDemoSuiteAndReport(t *testing.T) {
 	}
 	if data, err := os.ReadFile(filepath.Join(foreign, "mine.txt")); err != nil || string(data) != "keep" {
 		t.Fatalf("the foreign file was touched: %q %v", data, err)
+	}
+}
+
+// bench --sim: the workload in the simulator, reported like a real run
+// plus the model, the seed and the simulator's speed; the same seed gives
+// the same trace.
+func TestBenchSim(t *testing.T) {
+	run := func() map[string]any {
+		stdout, stderr, code := runCLI(t, "bench", "--sim", "--rate", "500", "--duration", "2s", "--warmup", "0s", "--window", "1s",
+			"--link", "base=1ms", "--json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var rep map[string]any
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	a, b := run(), run()
+	sa, _ := a["sim"].(map[string]any)
+	sb, _ := b["sim"].(map[string]any)
+	if sa == nil || sa["trace_hash"] == "" || sa["trace_hash"] != sb["trace_hash"] || sa["link"] != "base=1ms" || sa["events"].(float64) <= 0 {
+		t.Fatalf("sim %v / %v", sa, sb)
+	}
+	agg := a["aggregate"].(map[string]any)["publish_latency_ms"].(map[string]any)
+	if agg["count"].(float64) < 800 || agg["p50"].(float64) < 2 {
+		t.Fatalf("publish latency %v (a 1ms link: at least a 2ms round trip)", agg)
 	}
 }
