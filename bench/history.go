@@ -32,10 +32,11 @@ import (
 //     fetch) is recorded as a seek: the position of its first record.
 //
 // Times are the process's monotonic clock (one process: comparable).
-// After the run the consumers read until they have every acknowledged
-// record (at most DrainTimeout); if they do, the final reads are complete
-// and an acknowledged record nobody read is a lost write; otherwise it is
-// only counted as unseen.
+// After the run the consumers read on until, in every partition, they
+// have reached the highest acknowledged offset (at most DrainTimeout); if
+// they do, the final reads are complete and an acknowledged record nobody
+// read is a lost write; otherwise it is only counted as unseen. (Counting
+// records would not do: a rebalance makes consumers read some twice.)
 
 // HistoryCheck is the checkers' verdict on a bench run's history.
 type HistoryCheck = reports.HistoryCheck
@@ -47,11 +48,34 @@ type recorder struct {
 
 	mu  sync.Mutex
 	pos map[string]map[int32]int64 // consumer → partition → next offset
+	// acked and read are, per partition, the highest offset acknowledged
+	// to a producer and the highest any consumer read: the final reads are
+	// complete once every partition's read reaches its acked (drained).
+	acked, read map[topicPartition]int64
+}
+
+type topicPartition struct {
+	topic string
+	part  int32
 }
 
 func newRecorder(w *history.Writer) *recorder {
 	w.SetLocker(&sync.Mutex{})
-	return &recorder{w: w, start: time.Now(), pos: map[string]map[int32]int64{}}
+	return &recorder{w: w, start: time.Now(), pos: map[string]map[int32]int64{},
+		acked: map[topicPartition]int64{}, read: map[topicPartition]int64{}}
+}
+
+// drained reports whether consumers have read up to the highest
+// acknowledged offset of every partition.
+func (r *recorder) drained() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for tp, o := range r.acked {
+		if got, ok := r.read[tp]; !ok || got < o {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *recorder) now() int64 { return int64(time.Since(r.start)) }
@@ -94,6 +118,12 @@ func (r *recorder) send(proc string, id int64, topic string, key []byte, value s
 			op.Type, op.Error, op.Partition = history.Info, err.Error(), rec.Partition
 		default:
 			op.Type, op.Partition, op.Offset = history.OK, rec.Partition, rec.Offset
+			tp := topicPartition{topic, rec.Partition}
+			r.mu.Lock()
+			if o, ok := r.acked[tp]; !ok || rec.Offset > o {
+				r.acked[tp] = rec.Offset
+			}
+			r.mu.Unlock()
 		}
 		r.w.Append(op)
 	}
@@ -124,7 +154,12 @@ func (r *recorder) poll(proc string, id int64, topic string, part int32, recs []
 	if !ok {
 		pos = recs[0].Offset
 	}
-	m[part] = recs[len(recs)-1].Offset + 1
+	last := recs[len(recs)-1].Offset
+	m[part] = last + 1
+	tp := topicPartition{topic, part}
+	if o, ok := r.read[tp]; !ok || last > o {
+		r.read[tp] = last
+	}
 	r.mu.Unlock()
 	reads := make([]history.Read, len(recs))
 	for i, rec := range recs {

@@ -333,7 +333,7 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 		rep.Faults = append(rep.Faults, fw)
 	}
 	if rec != nil {
-		complete := w.ConsumerPerSubscription > 0 && drain(ctx, st, opts.DrainTimeout)
+		complete := w.ConsumerPerSubscription > 0 && drainUntil(ctx, rec.drained, opts.DrainTimeout)
 		progress("checking the history (%d records) with the queue checker", rec.w.Len())
 		hc, err := rec.check(complete)
 		if err != nil {
@@ -356,15 +356,11 @@ func topicSafe(name string) string {
 	return string(b)
 }
 
-// drain waits until the consumers have read as many records as were
-// acknowledged (at most d) and reports whether they did.
-func drain(ctx context.Context, st *stats, d time.Duration) bool {
+// drainUntil waits until done (at most d) and reports whether it came.
+func drainUntil(ctx context.Context, done func() bool, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for ctx.Err() == nil && time.Now().Before(deadline) {
-		st.mu.Lock()
-		done := st.totalCon >= st.totalAck
-		st.mu.Unlock()
-		if done {
+		if done() {
 			return true
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -466,6 +466,12 @@ func (b *Broker) publishGauges() {
 	m.Set("loglab_broker_partitions_led", float64(led))
 }
 
+// PublishGauges sets the gauges now (a simulated run's end: standalone
+// brokers have no checkpoint tick, and their recorder must still hold the
+// under-replicated, partitions-led and log-size gauges). Call it on the
+// broker's loop or when nothing runs; it schedules nothing.
+func (b *Broker) PublishGauges() { b.publishGauges() }
+
 // scheduleGauges publishes the gauges every interval (real brokers with
 // metrics; simulated ones rely on the checkpoint tick, adding no events).
 func (b *Broker) scheduleGauges() {

@@ -564,3 +564,45 @@ func TestClusterDeleteAndRecreateTopic(t *testing.T) {
 		t.Fatalf("re-created topic holds %v (%s)", got, errName(code))
 	}
 }
+
+// TestConsumerFetchBetweenHighWatermarkAndLogEnd: a consumer whose offset
+// lies above the leader's high watermark but inside its log (the leader
+// took acks=1 writes its followers have not fetched yet; likewise a new
+// leader whose high watermark still lags the old one's) gets no records
+// and no error — Kafka's behaviour — not OFFSET_OUT_OF_RANGE, which makes
+// clients reset to auto.offset.reset and re-read from the start. Only an
+// offset past the log end is out of range. (Found by loglab bench --check:
+// a group consumer re-read a partition after a leader kill.)
+func TestConsumerFetchBetweenHighWatermarkAndLogEnd(t *testing.T) {
+	tc := newTestCluster(t, 5, 3, 0, nil)
+	tc.createTopic(1, "t", 1, 3, nil)
+	l := tc.leader("t", 0)
+	if pr, ok := tc.produce(l, -1, "t", 0, records(3, "a", 1), 5000); !ok || pr.ErrorCode != 0 {
+		t.Fatalf("acks=all produce: %s", errName(pr.ErrorCode))
+	}
+	var followers []string
+	for i := 1; i <= 3; i++ {
+		if i != l {
+			followers = append(followers, bname(i))
+		}
+	}
+	tc.w.Net().Split([]string{bname(l)}, followers)
+	if pr, ok := tc.produce(l, 1, "t", 0, records(4, "b", 2), 5000); !ok || pr.ErrorCode != 0 {
+		t.Fatalf("acks=1 produce: %s", errName(pr.ErrorCode))
+	}
+	st, _ := tc.broker(l).Partition("t", 0)
+	if st.HighWatermark != 3 || st.LogEndOffset != 7 {
+		t.Fatalf("leader: high watermark %d, log end %d; want 3 and 7", st.HighWatermark, st.LogEndOffset)
+	}
+	for _, c := range []struct {
+		offset int64
+		want   int16
+	}{{3, 0}, {5, 0}, {7, 0}, {8, kerr.OffsetOutOfRange.Code}} {
+		fp := tc.mustCall(l, fetchReq("t", 0, c.offset, 0, 0)).(*kmsg.FetchResponse).Topics[0].Partitions[0]
+		if fp.ErrorCode != c.want || len(fp.RecordBatches) != 0 || fp.HighWatermark != 3 {
+			t.Errorf("consumer fetch at %d: %s, %d bytes, high watermark %d; want %s, none, 3",
+				c.offset, errName(fp.ErrorCode), len(fp.RecordBatches), fp.HighWatermark, errName(c.want))
+		}
+	}
+	tc.w.Net().Heal()
+}

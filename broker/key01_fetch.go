@@ -205,15 +205,23 @@ func (b *Broker) readPartition(p *partition, replicaID int32, rp kmsg.FetchReque
 	}
 	op.HighWatermark, op.LastStableOffset, op.LogStartOffset = hw, hw, lso
 	// Followers read up to the log end offset, consumers up to the high
-	// watermark.
+	// watermark. Only an offset outside the log is out of range, as in
+	// Kafka: a consumer's offset between the high watermark and the log
+	// end gets no records (and waits), never OFFSET_OUT_OF_RANGE. After
+	// a failover the new leader's high watermark may still be below the
+	// old one's for a moment, and a consumer that read up to the old one
+	// would otherwise be told to reset (franz-go, librdkafka: to
+	// auto.offset.reset, so re-reading from the start). Found by loglab
+	// bench --check (a non-monotonic read after a leader kill).
+	leo := p.log.LogEndOffset()
 	upper := hw
 	if replicaID >= 0 && p.replicated {
-		upper = p.log.LogEndOffset()
+		upper = leo
 	}
-	if rp.FetchOffset < lso || rp.FetchOffset > upper {
+	if rp.FetchOffset < lso || rp.FetchOffset > leo {
 		return 0, kerr.OffsetOutOfRange
 	}
-	if rp.FetchOffset == upper || (limit <= 0 && !minOne) {
+	if rp.FetchOffset >= upper || (limit <= 0 && !minOne) {
 		return 0, nil
 	}
 	data, err := p.log.Read(rp.FetchOffset, max(limit, 0), minOne)

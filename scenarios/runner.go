@@ -146,6 +146,12 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 	}
 	res.Stats["faults"] = int64(p.schedule.Len())
 	res.Stats["crashes"] = int64(countCrashes(p.schedule))
+	// The gauges as the run ended (the world is stopped: nothing runs).
+	for _, name := range p.brokers {
+		if b, ok := w.Node(name).(*broker.Broker); ok && w.Up(name) {
+			b.PublishGauges()
+		}
+	}
 	res.Metrics = rec.Totals()
 	res.TraceHash = fmt.Sprintf("%016x", w.TraceHash())
 	res.Events = w.Events()
