@@ -54,8 +54,15 @@ func TestRunSearchesMaxRate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Search) < 2 || rep.Search[0].TargetRate != 0 || !rep.Search[len(rep.Search)-1].Sustained || rep.MaxSustainableRate <= 0 {
-		t.Fatalf("search %+v", rep.Search)
+	found := false
+	for _, s := range rep.Search[1:] {
+		found = found || s.Sustained && s.TargetRate == rep.MaxSustainableRate
+		if s.Sustained && s.TargetRate > rep.MaxSustainableRate {
+			t.Fatalf("a trial at %.0f held, above the maximum %.0f", s.TargetRate, rep.MaxSustainableRate)
+		}
+	}
+	if len(rep.Search) < 4 || rep.Search[0].TargetRate != 0 || !found || rep.MaxSustainableRate <= 0 {
+		t.Fatalf("search %+v (max %.0f)", rep.Search, rep.MaxSustainableRate)
 	}
 	if math.Abs(rep.Rate-rep.MaxSustainableRate/2) > 1 {
 		t.Fatalf("measured at %.0f, want half of %.0f", rep.Rate, rep.MaxSustainableRate)
