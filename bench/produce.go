@@ -265,6 +265,32 @@ func CreateReplicatedTopic(ctx context.Context, seeds []string, topic string, pa
 	return nil
 }
 
+// DeleteTopic deletes topic through any of seeds.
+func DeleteTopic(ctx context.Context, seeds []string, topic string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		return fmt.Errorf("bench: kgo client: %w", err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrDeleteTopicsRequest()
+	req.TimeoutMillis = 30000
+	rt := kmsg.NewDeleteTopicsRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	req.TopicNames = append(req.TopicNames, topic)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return fmt.Errorf("bench: delete topic %q: %w", topic, err)
+	}
+	if len(resp.Topics) != 1 {
+		return fmt.Errorf("bench: delete topic %q: %d topics in response", topic, len(resp.Topics))
+	}
+	if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); err != nil {
+		return fmt.Errorf("bench: delete topic %q: %w", topic, err)
+	}
+	return nil
+}
+
 // WaitInSync polls Metadata through seeds until every partition of topic
 // has a leader and rf in-sync replicas, or ctx ends: a replicated bench
 // must not time the cluster's start-up.

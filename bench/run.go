@@ -13,6 +13,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/reports"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -43,6 +44,12 @@ type RunOptions struct {
 	// Peer, if set, is the target instead of a Kafka-compatible cluster
 	// (Seeds are not used): NATS JetStream or Redis Streams (peers.go).
 	Peer Peer
+	// Settle, if set, runs between the maximum-rate search and the
+	// measured run, so that the measured run starts from the state a run
+	// at its own rate would (the embedded cluster: write back what the
+	// search left dirty in the page cache, gigabytes at the maximum rate,
+	// which would otherwise be written back during the measured run).
+	Settle func() error
 }
 
 // Fault is one fault of a bench run: Do at At, Undo UndoAfter later.
@@ -87,13 +94,15 @@ type Report struct {
 	Target   string   `json:"target"`
 	// Rate is the producer rate the measured run used (records/s, all
 	// producers); MaxSustainableRate is the search's result (0 if none ran).
-	Rate               float64       `json:"rate"`
-	MaxSustainableRate float64       `json:"max_sustainable_rate,omitempty"`
-	Search             []SearchStep  `json:"search,omitempty"`
-	Windows            []Window      `json:"windows"`
-	Aggregate          Window        `json:"aggregate"`
-	Faults             []FaultWindow `json:"faults,omitempty"`
-	Check              *HistoryCheck `json:"check,omitempty"`
+	Rate               float64      `json:"rate"`
+	MaxSustainableRate float64      `json:"max_sustainable_rate,omitempty"`
+	Search             []SearchStep `json:"search,omitempty"`
+	// SettleS is how long RunOptions.Settle took after the search.
+	SettleS   float64       `json:"settle_s,omitempty"`
+	Windows   []Window      `json:"windows"`
+	Aggregate Window        `json:"aggregate"`
+	Faults    []FaultWindow `json:"faults,omitempty"`
+	Check     *HistoryCheck `json:"check,omitempty"`
 	// Sim describes a simulated run (RunSim).
 	Sim *SimInfo `json:"sim,omitempty"`
 }
@@ -108,6 +117,8 @@ type stats struct {
 	acked, consumed    int64
 	errs               int64
 	totalAck, totalCon int64
+	// reading: consumers run (without them there is no backlog to report).
+	reading bool
 }
 
 func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, int64(10*time.Minute), 3) }
@@ -127,8 +138,11 @@ func (s *stats) cut(start, end time.Time, origin time.Time, size int) (Window, *
 	w := Window{StartS: start.Sub(origin).Seconds(), EndS: end.Sub(origin).Seconds(),
 		PublishRate: float64(s.acked) / d, PublishMBps: float64(s.acked) * float64(size) / 1e6 / d,
 		ConsumeRate: float64(s.consumed) / d, ConsumeMBps: float64(s.consumed) * float64(size) / 1e6 / d,
-		Backlog: max(0, s.totalAck-s.totalCon), Errors: s.errs,
+		Errors:         s.errs,
 		PublishLatency: percentiles(s.pub), EndToEndLatency: percentiles(s.e2e)}
+	if s.reading {
+		w.Backlog = max(0, s.totalAck-s.totalCon)
+	}
 	pub, e2e := s.pub, s.e2e
 	s.pub, s.e2e = newHist(), newHist()
 	s.acked, s.consumed, s.errs = 0, 0, 0
@@ -184,73 +198,43 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 		}
 	}
 	run := fmt.Sprintf("%s-%d", topicSafe(w.Name), time.Now().UnixNano()%1_000_000)
-	var topics []string
-	configs := map[string]string{}
-	if w.Flush == "every-batch" {
-		configs["flush.messages"] = "1"
-	}
-	for i := range w.Topics {
-		t := fmt.Sprintf("bench-%s-%d", run, i)
-		if opts.Peer != nil {
-			if err := opts.Peer.CreateTopic(ctx, t, w.PartitionsPerTopic); err != nil {
-				return Report{}, err
-			}
-			topics = append(topics, t)
-			continue
-		}
-		if err := CreateReplicatedTopic(ctx, opts.Seeds, t, int32(w.PartitionsPerTopic), int16(w.ReplicationFactor), configs); err != nil {
-			return Report{}, fmt.Errorf("bench: create topic %s: %w", t, err)
-		}
-		if w.ReplicationFactor > 1 {
-			if err := WaitInSync(ctx, opts.Seeds, t, w.ReplicationFactor); err != nil {
-				return Report{}, err
-			}
-		}
-		topics = append(topics, t)
-	}
 	rep := Report{Workload: w, Target: opts.Target}
-	st := &stats{}
-	st.reset()
-	var prods []*loadProducer
-	var err error
-	if opts.Peer != nil {
-		cctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		if err := startPeerConsumers(cctx, opts.Peer, w, topics, st); err != nil {
-			return Report{}, err
-		}
-		if prods, err = newPeerProducers(opts.Peer, w, topics); err != nil {
-			return Report{}, err
-		}
-	} else {
-		cons, err := startConsumers(ctx, w, opts.Seeds, topics, st, rec)
+	rate := float64(w.ProducerRate)
+	if rate == 0 {
+		// The search writes to topics of its own, deleted afterwards: at
+		// the maximum rate it writes gigabytes, and the measured run must
+		// not start with a page cache full of them (the kernel reclaiming
+		// pages inside the brokers' writes, or writing them back: stalls of
+		// hundreds of ms that belong to the search, not to the run).
+		ph, err := setupPhase(ctx, w, opts, run+"-search", nil)
 		if err != nil {
 			return Report{}, err
 		}
-		defer func() {
-			for _, c := range cons {
-				c.Close()
-			}
-		}()
-		if prods, err = newLoadProducers(w, opts.Seeds, topics, rec); err != nil {
-			return Report{}, err
-		}
-	}
-	defer func() {
-		for _, p := range prods {
-			p.close()
-		}
-	}()
-
-	rate := float64(w.ProducerRate)
-	if rate == 0 {
-		max, steps, err := searchMaxRate(ctx, prods, st, w, opts.Trial, progress)
+		max, steps, err := searchMaxRate(ctx, ph.prods, ph.st, w, opts.Trial, progress)
+		ph.close()
 		if err != nil {
 			return Report{}, err
 		}
 		rep.Search, rep.MaxSustainableRate = steps, max
 		rate = max * opts.RateOfMax
+		t0 := time.Now()
+		if err := ph.delete(ctx); err != nil {
+			return Report{}, err
+		}
+		if opts.Settle != nil {
+			if err := opts.Settle(); err != nil {
+				return Report{}, fmt.Errorf("bench: settle after the search: %w", err)
+			}
+		}
+		rep.SettleS = time.Since(t0).Seconds()
+		progress("search topics deleted and settled in %.1fs", rep.SettleS)
 	}
+	ph, err := setupPhase(ctx, w, opts, run, rec)
+	if err != nil {
+		return Report{}, err
+	}
+	defer ph.close()
+	prods, st := ph.prods, ph.st
 	rep.Rate = rate
 	if w.Warmup > 0 {
 		progress("warm-up %v at %.0f records/s", time.Duration(w.Warmup), rate)
@@ -354,6 +338,109 @@ func topicSafe(name string) string {
 		}
 	}
 	return string(b)
+}
+
+// phase is a set of topics with the workload's producers and consumers.
+type phase struct {
+	topics []string
+	prods  []*loadProducer
+	st     *stats
+	closes []func()
+	seeds  []string
+	peer   Peer
+}
+
+// setupPhase creates w's topics (named after run) and starts their
+// consumers (waiting for every group to be assigned) and producers.
+func setupPhase(ctx context.Context, w Workload, opts RunOptions, run string, rec *recorder) (*phase, error) {
+	ph := &phase{st: &stats{reading: w.ConsumerPerSubscription > 0}, seeds: opts.Seeds, peer: opts.Peer}
+	ph.st.reset()
+	configs := map[string]string{}
+	if w.Flush == "every-batch" {
+		configs["flush.messages"] = "1"
+	}
+	for i := range w.Topics {
+		t := fmt.Sprintf("bench-%s-%d", run, i)
+		if opts.Peer != nil {
+			if err := opts.Peer.CreateTopic(ctx, t, w.PartitionsPerTopic); err != nil {
+				return nil, err
+			}
+			ph.topics = append(ph.topics, t)
+			continue
+		}
+		// A cluster still removing a deleted topic's files may time out:
+		// try again for a minute.
+		var err error
+		for try := 0; try < 12; try++ {
+			err = CreateReplicatedTopic(ctx, opts.Seeds, t, int32(w.PartitionsPerTopic), int16(w.ReplicationFactor), configs)
+			if try > 0 && errors.Is(err, kerr.TopicAlreadyExists) {
+				err = nil // the timed-out attempt went through
+			}
+			if !errors.Is(err, kerr.RequestTimedOut) {
+				break
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("bench: create topic %s: %w", t, err)
+		}
+		if w.ReplicationFactor > 1 {
+			if err := WaitInSync(ctx, opts.Seeds, t, w.ReplicationFactor); err != nil {
+				return nil, err
+			}
+		}
+		ph.topics = append(ph.topics, t)
+	}
+	var err error
+	if opts.Peer != nil {
+		cctx, cancel := context.WithCancel(ctx)
+		ph.closes = append(ph.closes, cancel)
+		if err := startPeerConsumers(cctx, opts.Peer, w, ph.topics, ph.st); err != nil {
+			ph.close()
+			return nil, err
+		}
+		if ph.prods, err = newPeerProducers(opts.Peer, w, ph.topics); err != nil {
+			ph.close()
+			return nil, err
+		}
+		return ph, nil
+	}
+	cons, err := startConsumers(ctx, w, opts.Seeds, ph.topics, ph.st, rec)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cons {
+		ph.closes = append(ph.closes, c.Close)
+	}
+	if ph.prods, err = newLoadProducers(w, opts.Seeds, ph.topics, rec); err != nil {
+		ph.close()
+		return nil, err
+	}
+	return ph, nil
+}
+
+// close stops the phase's producers and consumers (once).
+func (ph *phase) close() {
+	for _, p := range ph.prods {
+		p.close()
+	}
+	for _, c := range ph.closes {
+		c()
+	}
+	ph.prods, ph.closes = nil, nil
+}
+
+// delete deletes the phase's topics (a Kafka-compatible target; peers keep
+// theirs until they stop).
+func (ph *phase) delete(ctx context.Context) error {
+	if ph.peer != nil {
+		return nil
+	}
+	for _, t := range ph.topics {
+		if err := DeleteTopic(ctx, ph.seeds, t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // drainUntil waits until done (at most d) and reports whether it came.

@@ -177,7 +177,7 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 					name, strings.Join(seeds, ","), w.Name, w.Topics, w.PartitionsPerTopic, w.MessageSize, w.Acks, w.ReplicationFactor, w.Flush)
 			}
 			rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: seeds, Target: name, Window: window, Trial: trial, RateOfMax: rateOfMax,
-				Progress: progress, Faults: faults, History: hist, Peer: tg.peer})
+				Progress: progress, Faults: faults, History: hist, Peer: tg.peer, Settle: tg.settle})
 			if err != nil {
 				if histFile != nil {
 					os.Remove(histFile.Name())
@@ -263,9 +263,14 @@ and max from HDR histograms; --json prints the whole report as JSON.`,
 	f.DurationVar(&pauseAt, "pause-at", 10*time.Second, "with --pause-broker: when, from the start of the measured run")
 	f.DurationVar(&paused, "paused", 5*time.Second, "with --pause-broker: how long it stays frozen")
 	f.StringVar(&outDir, "out", "", "also write the JSON report into this directory (for loglab report)")
+	cmd.PersistentFlags().StringVar(&benchDataParent, "data-dir", "", "where the embedded cluster keeps its data: a fresh directory inside this one, removed afterwards (default: the system's temporary directory); e.g. a tmpfs to take the disk out of a measurement")
 	cmd.AddCommand(newBenchSweepCmd())
 	return cmd
 }
+
+// benchDataParent is --data-dir: the parent of the embedded cluster's data
+// directory ("" for os.TempDir()).
+var benchDataParent string
 
 // workloadFlags are the workload's flags, shared by bench and bench sweep.
 type workloadFlags struct {
@@ -355,6 +360,9 @@ type benchTarget struct {
 	cluster *embedded.Cluster // the embedded loglab cluster, if that is the target
 	peer    bench.Peer        // a non-Kafka peer, if that is the target
 	cleanup func()
+	// settle writes back what a search left in the page cache (an
+	// embedded cluster's data is on this machine: sync(2)); nil elsewhere.
+	settle func() error
 }
 
 // targetNames are the --target values.
@@ -405,7 +413,7 @@ func startTarget(ctx context.Context, bootstrap, target string, brokers int) (*b
 			os.RemoveAll(dir)
 		}}, nil
 	}
-	dir, err := os.MkdirTemp("", "loglab-bench-")
+	dir, err := os.MkdirTemp(benchDataParent, "loglab-bench-")
 	if err != nil {
 		return nil, err
 	}
@@ -425,7 +433,32 @@ func startTarget(ctx context.Context, bootstrap, target string, brokers int) (*b
 		cleanup()
 		return nil, err
 	}
-	return &benchTarget{seeds: c.Bootstrap(), name: fmt.Sprintf("loglab (%d embedded brokers)", brokers), cluster: c, cleanup: cleanup}, nil
+	return &benchTarget{seeds: c.Bootstrap(), name: fmt.Sprintf("loglab (%d embedded brokers)", brokers), cluster: c, cleanup: cleanup,
+		settle: func() error { return settleEmbedded(ctx, c) }}, nil
+}
+
+// settleEmbedded waits until every broker of the embedded cluster has
+// removed the search's deleted topics from its disk (gigabytes: the
+// brokers remove them on their loops, busy meanwhile), then writes back
+// the page cache (sync(2)).
+func settleEmbedded(ctx context.Context, c *embedded.Cluster) error {
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		left := 0
+		for id := 1; id <= c.Brokers(); id++ {
+			m, _ := filepath.Glob(filepath.Join(c.DataDir(id), "bench-*-search-*"))
+			left += len(m)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("the search's %d deleted partition directories were still on disk after 3 minutes", left)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	syscall.Sync()
+	return nil
 }
 
 // compareRun runs w against a fresh target of the named kind.
