@@ -294,9 +294,11 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 		total.ConsumeRate += win.ConsumeRate * (win.EndS - win.StartS)
 		total.Backlog = win.Backlog
 		last = end
-		if win.EndS-win.StartS < 0.05 && len(rep.Windows) > 0 {
-			// The run ended right after a window: its last acknowledgements
-			// count in the aggregate, not as a window of their own.
+		if win.EndS-win.StartS < opts.Window.Seconds()/5 && len(rep.Windows) > 0 {
+			// The run ended shortly after a window: its last
+			// acknowledgements (the tail the producers waited for) count in
+			// the aggregate, not as a window of their own, whose rate over
+			// a sliver of time would mean nothing.
 			continue
 		}
 		rep.Windows = append(rep.Windows, win)

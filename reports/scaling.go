@@ -99,10 +99,24 @@ func readJSONResults(dir string) ([]BenchResult, []ScalingSweep, error) {
 func ScalingPlots(s ScalingSweep) ([]Plot, error) {
 	xlabel := s.Param
 	ticks := nominalTicks(s.Points)
+	// Values spanning a factor of 8 or more (message sizes, rates) are
+	// spread on a log axis, where doublings are equally spaced.
+	lo, hi := math.Inf(1), 0.0
+	for _, p := range s.Points {
+		lo, hi = math.Min(lo, p.X), math.Max(hi, p.X)
+	}
+	logX := lo > 0 && hi/lo >= 8
+	setX := func(p *plot.Plot) {
+		p.X.Tick.Marker = ticks
+		if logX {
+			p.X.Scale = plot.LogScale{}
+			p.X.Min, p.X.Max = lo/1.2, hi*1.2
+		}
+	}
 	thr := plot.New()
 	thr.Title.Text = fmt.Sprintf("Publish throughput by %s (%s)", s.Param, s.Target)
 	thr.X.Label.Text, thr.Y.Label.Text = xlabel, "MB/s"
-	thr.X.Tick.Marker = ticks
+	setX(thr)
 	var xys plotter.XYs
 	for _, p := range s.Points {
 		xys = append(xys, plotter.XY{X: p.X, Y: p.Result.Aggregate.PublishMBps})
@@ -120,7 +134,7 @@ func ScalingPlots(s ScalingSweep) ([]Plot, error) {
 	lat := plot.New()
 	lat.Title.Text = fmt.Sprintf("Publish latency by %s (%s)", s.Param, s.Target)
 	lat.X.Label.Text, lat.Y.Label.Text = xlabel, "latency (ms)"
-	lat.X.Tick.Marker = ticks
+	setX(lat)
 	lat.Y.Scale = plot.LogScale{}
 	lat.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	lat.Legend.Top, lat.Legend.Left = true, true
