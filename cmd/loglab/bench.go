@@ -65,7 +65,19 @@ open-loop trials downward) and measures at --rate-of-max of it.
 
 It prints one line per --window (publish and consume rates, backlog,
 errors, latency) and the aggregate with p50, p75, p95, p99, p99.9, p99.99
-and max from HDR histograms; --json prints the whole report as JSON.`,
+and max from HDR histograms; --json prints the whole report as JSON.
+
+Also:
+  --target nats|redis (--peer): NATS JetStream or Redis Streams, started
+      from their installed servers on loopback; --compare LIST runs the
+      same workload against other targets after this one and prints ratios;
+  --kill-broker N / --pause-broker N: a fault during the run on the
+      embedded cluster; the report gives the dip and the time to recover;
+  --check: record every send and read as a history and check it (lost,
+      duplicated, reordered, divergent records); exit 1 on any anomaly;
+  --sim: run the workload in the simulator under a latency model (--link,
+      --fsync-latency): modelled latencies and the simulator's speed;
+  bench sweep: one run per value of a parameter, for scaling curves.`,
 		Example: "  loglab bench --duration 20s --rate 0\n" +
 			"  loglab bench --brokers 3 --replication-factor 3 --acks all --rate 50000\n" +
 			"  loglab bench --target kfake --duration 10s\n" +
