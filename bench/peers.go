@@ -424,8 +424,13 @@ func (p *redisPeer) Consume(ctx context.Context, topic string, partitions int, g
 		for ctx.Err() == nil {
 			res, err := cl.XRead(ctx, &redis.XReadArgs{Streams: append(append([]string(nil), streams...), ids...), Count: 1000,
 				Block: 100 * time.Millisecond}).Result()
+			if errors.Is(err, redis.Nil) {
+				continue // nothing new within the block time
+			}
 			if err != nil {
-				continue // redis.Nil: nothing new within the block time
+				// A server gone or failing: try again, not in a tight loop.
+				time.Sleep(100 * time.Millisecond)
+				continue
 			}
 			for _, s := range res {
 				for i, k := range streams {

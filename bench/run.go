@@ -45,11 +45,11 @@ type RunOptions struct {
 	// (Seeds are not used): NATS JetStream or Redis Streams (peers.go).
 	Peer Peer
 	// Settle, if set, runs between the maximum-rate search and the
-	// measured run, so that the measured run starts from the state a run
-	// at its own rate would (the embedded cluster: write back what the
-	// search left dirty in the page cache, gigabytes at the maximum rate,
-	// which would otherwise be written back during the measured run).
-	Settle func() error
+	// measured run, after the search's topics (deleted) were deleted, so
+	// that the measured run starts from the state a run at its own rate
+	// would (the embedded cluster: wait until the brokers removed their
+	// files, gigabytes at the maximum rate, and write back the page cache).
+	Settle func(deleted []string) error
 }
 
 // Fault is one fault of a bench run: Do at At, Undo UndoAfter later.
@@ -222,7 +222,7 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 			return Report{}, err
 		}
 		if opts.Settle != nil {
-			if err := opts.Settle(); err != nil {
+			if err := opts.Settle(ph.topics); err != nil {
 				return Report{}, fmt.Errorf("bench: settle after the search: %w", err)
 			}
 		}

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -172,97 +171,76 @@ func RunSim(w Workload, brokers int, m SimModel, seed uint64, window time.Durati
 // warm-up (from the first send) and within Duration after it, in windows
 // of virtual time.
 func simReport(w Workload, ops []history.Op, warmup, window time.Duration) Report {
+	type acc struct {
+		pub, e2e          *hdrhistogram.Histogram
+		acked, cons, errs int64
+	}
+	nw := int((time.Duration(w.Duration) + window - 1) / window)
+	ws := make([]acc, nw)
+	for i := range ws {
+		ws[i] = acc{pub: newHist(), e2e: newHist()}
+	}
+	all := acc{pub: newHist(), e2e: newHist()}
+	// Time counts from the first send (a cluster takes a while to be
+	// ready before the producers start); a send's window is its
+	// invocation's, and every completion and read comes after it.
+	start, end := int64(-1), int64(-1)
 	type key struct {
 		proc string
 		id   int64
 	}
 	invoked := map[key]int64{}
 	sentAt := map[string]int64{} // value -> invocation time
-	var acks []struct{ inv, ok int64 }
-	var errs []int64
-	for _, op := range ops {
-		if op.F != history.Send {
-			continue
+	read := map[string]bool{}
+	// in returns the window of a send invoked at inv (nil: outside the
+	// measured time).
+	in := func(inv int64) *acc {
+		if inv < start || inv >= end {
+			return nil
 		}
-		k := key{op.Process, op.ID}
-		switch op.Type {
-		case history.Invoke:
-			invoked[k] = op.Time
-			sentAt[op.Value] = op.Time
-		case history.OK:
-			acks = append(acks, struct{ inv, ok int64 }{invoked[k], op.Time})
-		default:
-			errs = append(errs, invoked[k])
-		}
+		return &ws[(inv-start)/int64(window)]
 	}
-	var reads []struct{ inv, at int64 }
-	seen := map[string]bool{}
 	for _, op := range ops {
-		if op.F != history.Poll || op.Type != history.OK {
-			continue
-		}
-		for _, r := range op.Records {
-			if seen[r.Value] {
+		switch {
+		case op.F == history.Send && op.Type == history.Invoke:
+			if start < 0 {
+				start = op.Time + int64(warmup)
+				end = start + int64(w.Duration)
+			}
+			invoked[key{op.Process, op.ID}] = op.Time
+			sentAt[op.Value] = op.Time
+		case op.F == history.Send:
+			inv := invoked[key{op.Process, op.ID}]
+			a := in(inv)
+			if a == nil {
 				continue
 			}
-			seen[r.Value] = true
-			if inv, ok := sentAt[r.Value]; ok {
-				reads = append(reads, struct{ inv, at int64 }{inv, op.Time})
+			if op.Type != history.OK {
+				a.errs++
+				all.errs++
+				continue
+			}
+			lat := max(op.Time-inv, 1)
+			a.pub.RecordValue(lat)
+			all.pub.RecordValue(lat)
+			a.acked++
+			all.acked++
+		case op.F == history.Poll && op.Type == history.OK:
+			for _, r := range op.Records {
+				inv, sent := sentAt[r.Value]
+				if read[r.Value] || !sent {
+					continue
+				}
+				read[r.Value] = true
+				if a := in(inv); a != nil {
+					lat := max(op.Time-inv, 1)
+					a.e2e.RecordValue(lat)
+					all.e2e.RecordValue(lat)
+					a.cons++
+					all.cons++
+				}
 			}
 		}
-	}
-	// Time counts from the first send (a cluster takes a while to be
-	// ready before the producers start).
-	first := int64(-1)
-	for _, op := range ops {
-		if op.F == history.Send && op.Type == history.Invoke {
-			first = op.Time
-			break
-		}
-	}
-	start := first + int64(warmup)
-	end := start + int64(w.Duration)
-	nw := int((end - start + int64(window) - 1) / int64(window))
-	type acc struct {
-		pub, e2e      *hdrhistogram.Histogram
-		acked, cons   int64
-		errs          int64
-		totAck, totCn int64
-	}
-	ws := make([]acc, nw)
-	for i := range ws {
-		ws[i] = acc{pub: newHist(), e2e: newHist()}
-	}
-	all := acc{pub: newHist(), e2e: newHist()}
-	idx := func(t int64) int { return int((t - start) / int64(window)) }
-	for _, a := range acks {
-		if a.inv < start || a.inv >= end {
-			continue
-		}
-		i := idx(a.inv)
-		lat := max(a.ok-a.inv, 1)
-		ws[i].pub.RecordValue(lat)
-		all.pub.RecordValue(lat)
-		ws[i].acked++
-		all.acked++
-	}
-	for _, t := range errs {
-		if t >= start && t < end {
-			ws[idx(t)].errs++
-			all.errs++
-		}
-	}
-	sort.Slice(reads, func(i, j int) bool { return reads[i].inv < reads[j].inv })
-	for _, r := range reads {
-		if r.inv < start || r.inv >= end {
-			continue
-		}
-		i := idx(r.inv)
-		lat := max(r.at-r.inv, 1)
-		ws[i].e2e.RecordValue(lat)
-		all.e2e.RecordValue(lat)
-		ws[i].cons++
-		all.cons++
 	}
 	size := float64(w.MessageSize)
 	mk := func(a acc, from, to int64) Window {

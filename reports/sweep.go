@@ -200,13 +200,8 @@ func anomalyList(m map[string]int) string {
 	if len(m) == 0 {
 		return "no anomaly (an expected anomaly was missing)"
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var parts []string
-	for _, k := range keys {
+	for _, k := range sortedKinds(m) {
 		parts = append(parts, k+"="+strconv.Itoa(m[k]))
 	}
 	return strings.Join(parts, " ")

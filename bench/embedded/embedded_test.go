@@ -98,25 +98,33 @@ func consume(ctx context.Context, t *testing.T, seeds []string, topic string, n 
 	}
 }
 
-// TestClusterKillRestart: three brokers on loopback; an RF=3 topic gets a
-// full ISR, takes acks=all writes through a kill of a follower, and the
-// restarted broker catches up into the ISR again; everything is read back.
-func TestClusterKillRestart(t *testing.T) {
+// startReady starts three brokers (a 2 s replica lag time) that are
+// ready, stopped cleanly when the test ends; ctx bounds the test (90 s).
+func startReady(t *testing.T) (*Cluster, context.Context) {
+	t.Helper()
 	c, err := Start(Config{Brokers: 3, DataDir: t.TempDir(), Logger: quietLogger(),
 		Broker: broker.Config{ReplicaLagTimeMaxMs: 2000, ReplicaFetchBackoffMs: 100}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		if err := c.Stop(); err != nil {
 			t.Error(err)
 		}
-	}()
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	if err := c.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return c, ctx
+}
+
+// TestClusterKillRestart: three brokers on loopback; an RF=3 topic gets a
+// full ISR, takes acks=all writes through a kill of a follower, and the
+// restarted broker catches up into the ISR again; everything is read back.
+func TestClusterKillRestart(t *testing.T) {
+	c, ctx := startReady(t)
 	if got := c.Bootstrap(); len(got) != 3 || c.ControllerAddr(3) == "" || c.Addr(4) != "" {
 		t.Fatalf("bootstrap %v, controller 3 %q", got, c.ControllerAddr(3))
 	}
@@ -167,21 +175,7 @@ func TestClusterKillRestart(t *testing.T) {
 // elected; acks=all writes go on through the new leader; once resumed,
 // the old leader rejoins the ISR and everything is read back once.
 func TestClusterPauseResume(t *testing.T) {
-	c, err := Start(Config{Brokers: 3, DataDir: t.TempDir(), Logger: quietLogger(),
-		Broker: broker.Config{ReplicaLagTimeMaxMs: 2000, ReplicaFetchBackoffMs: 100}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := c.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c, ctx := startReady(t)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Bootstrap()...), kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProduceRequestTimeout(2*time.Second))
 	if err != nil {

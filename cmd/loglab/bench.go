@@ -154,9 +154,7 @@ Also:
 			seeds, name, cluster := tg.seeds, tg.name, tg.cluster
 			var faults []bench.Fault
 			if killBroker != 0 {
-				id := killBroker
-				faults = append(faults, bench.Fault{Name: fmt.Sprintf("kill broker %d", id), At: killAt, UndoAfter: down,
-					Do: func() error { return cluster.Kill(id) }, Undo: func() error { return cluster.Restart(id) }})
+				faults = append(faults, killFault(cluster, killBroker, killAt, down))
 			}
 			if pauseBroker != 0 {
 				id := pauseBroker
@@ -164,21 +162,16 @@ Also:
 					Do: func() error { return cluster.Pause(id) }, Undo: func() error { return cluster.Resume(id) }})
 			}
 			var hist *history.Writer
-			var histFile *os.File
-			var histBuf *bufio.Writer
+			var saved *savedHistory
 			stamp := fmt.Sprintf("bench-%s-%s-%d", w.Name, strings.Fields(name)[0], time.Now().Unix())
 			if check {
 				hist = history.NewMemory()
 				if outDir != "" {
-					if err := os.MkdirAll(outDir, 0o755); err != nil {
+					if saved, err = createHistory(outDir, stamp+".history.jsonl"); err != nil {
 						return err
 					}
-					if histFile, err = os.Create(filepath.Join(outDir, stamp+".history.jsonl")); err != nil {
-						return err
-					}
-					defer histFile.Close()
-					histBuf = bufio.NewWriterSize(histFile, 1<<20)
-					hist = history.Tee(histBuf)
+					defer saved.close()
+					hist = saved.w
 				}
 			}
 			out := cmd.OutOrStdout()
@@ -191,30 +184,22 @@ Also:
 			rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: seeds, Target: name, Window: window, Trial: trial, RateOfMax: rateOfMax,
 				Progress: progress, Faults: faults, History: hist, Peer: tg.peer, Settle: tg.settle})
 			if err != nil {
-				if histFile != nil {
-					os.Remove(histFile.Name())
+				if saved != nil {
+					saved.discard()
 				}
 				return err
 			}
-			if histFile != nil {
-				if err := errors.Join(histBuf.Flush(), histFile.Sync()); err != nil {
-					return fmt.Errorf("history: %w", err)
+			if saved != nil {
+				if err := saved.finish(); err != nil {
+					return err
 				}
-				rep.Check.History = filepath.Base(histFile.Name())
+				rep.Check.History = saved.name
 			}
 			if outDir != "" {
-				if err := os.MkdirAll(outDir, 0o755); err != nil {
+				if err := writeJSON(outDir, stamp+".json", rep); err != nil {
 					return err
 				}
-				data, err := json.MarshalIndent(rep, "", "  ")
-				if err != nil {
-					return err
-				}
-				file := filepath.Join(outDir, stamp+".json")
-				if err := os.WriteFile(file, append(data, '\n'), 0o644); err != nil {
-					return err
-				}
-				progress("result written to " + file)
+				progress("result written to " + filepath.Join(outDir, stamp+".json"))
 			}
 			var others []bench.Report
 			for _, c := range compare {
@@ -226,7 +211,7 @@ Also:
 					return fmt.Errorf("--compare %s: %w", c, err)
 				}
 				if outDir != "" {
-					if err := writeBenchResult(outDir, fmt.Sprintf("bench-%s-%s-%d.json", w.Name, c, time.Now().Unix()), other); err != nil {
+					if err := writeJSON(outDir, fmt.Sprintf("bench-%s-%s-%d.json", w.Name, c, time.Now().Unix()), other); err != nil {
 						return err
 					}
 				}
@@ -374,7 +359,7 @@ type benchTarget struct {
 	cleanup func()
 	// settle writes back what a search left in the page cache (an
 	// embedded cluster's data is on this machine: sync(2)); nil elsewhere.
-	settle func() error
+	settle func(deleted []string) error
 }
 
 // targetNames are the --target values.
@@ -446,20 +431,22 @@ func startTarget(ctx context.Context, bootstrap, target string, brokers int) (*b
 		return nil, err
 	}
 	return &benchTarget{seeds: c.Bootstrap(), name: fmt.Sprintf("loglab (%d embedded brokers)", brokers), cluster: c, cleanup: cleanup,
-		settle: func() error { return settleEmbedded(ctx, c) }}, nil
+		settle: func(deleted []string) error { return settleEmbedded(ctx, c, deleted) }}, nil
 }
 
 // settleEmbedded waits until every broker of the embedded cluster has
-// removed the search's deleted topics from its disk (gigabytes: the
-// brokers remove them on their loops, busy meanwhile), then writes back
-// the page cache (sync(2)).
-func settleEmbedded(ctx context.Context, c *embedded.Cluster) error {
+// removed the deleted topics' partition directories (TOPIC-N) from its
+// disk (gigabytes after a search: the brokers remove them on their loops,
+// busy meanwhile), then writes back the page cache (sync(2)).
+func settleEmbedded(ctx context.Context, c *embedded.Cluster, deleted []string) error {
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		left := 0
 		for id := 1; id <= c.Brokers(); id++ {
-			m, _ := filepath.Glob(filepath.Join(c.DataDir(id), "bench-*-search-*"))
-			left += len(m)
+			for _, t := range deleted {
+				m, _ := filepath.Glob(filepath.Join(c.DataDir(id), t+"-*"))
+				left += len(m)
+			}
 		}
 		if left == 0 {
 			break
@@ -487,16 +474,62 @@ func compareRun(ctx context.Context, w bench.Workload, target string, brokers in
 	return bench.Run(ctx, w, opts)
 }
 
-func writeBenchResult(dir, name string, rep bench.Report) error {
+// writeJSON writes v, indented, to dir/name (creating dir): the result
+// files loglab report reads.
+func writeJSON(dir, name string, v any) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(rep, "", "  ")
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, name), append(data, '\n'), 0o644)
 }
+
+// killFault kills broker id of the embedded cluster at at, restarting it
+// down later.
+func killFault(c *embedded.Cluster, id int, at, down time.Duration) bench.Fault {
+	return bench.Fault{Name: fmt.Sprintf("kill broker %d", id), At: at, UndoAfter: down,
+		Do: func() error { return c.Kill(id) }, Undo: func() error { return c.Restart(id) }}
+}
+
+// savedHistory is a history kept in memory (for the checkers) and
+// written to a file beside the results (for loglab check).
+type savedHistory struct {
+	name string // the file's base name
+	f    *os.File
+	buf  *bufio.Writer
+	w    *history.Writer
+}
+
+func createHistory(dir, name string) (*savedHistory, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		return nil, err
+	}
+	buf := bufio.NewWriterSize(f, 1<<20)
+	return &savedHistory{name: name, f: f, buf: buf, w: history.Tee(buf)}, nil
+}
+
+// finish writes out and syncs the file.
+func (h *savedHistory) finish() error {
+	if err := errors.Join(h.buf.Flush(), h.f.Sync()); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	return nil
+}
+
+// discard removes a history whose run failed: nothing half-written stays.
+func (h *savedHistory) discard() {
+	h.f.Close()
+	os.Remove(h.f.Name())
+}
+
+func (h *savedHistory) close() { h.f.Close() }
 
 // printComparison prints the runs side by side, with each other target's
 // throughput and latency as ratios to the first run's.

@@ -61,7 +61,7 @@ func (s *simFlags) run(cmd *cobra.Command, w bench.Workload, brokers int, window
 	out := cmd.OutOrStdout()
 	if outDir != "" {
 		name := fmt.Sprintf("bench-%s-sim-seed%d-%d.json", w.Name, s.seed, time.Now().Unix())
-		if err := writeBenchResult(outDir, name, rep); err != nil {
+		if err := writeJSON(outDir, name, rep); err != nil {
 			return err
 		}
 		fmt.Fprintln(cmd.ErrOrStderr(), "result written to "+outDir+"/"+name)

@@ -180,15 +180,11 @@ at equal load. Every value is checked before anything runs.`,
 					sw.Points = append(sw.Points, scalingPoint{Value: p.vals[i], X: p.xs[i], Result: rep})
 				}
 				if outDir != "" {
-					data, err := json.MarshalIndent(sw, "", "  ")
-					if err != nil {
+					name := "bench-sweep-" + p.param + ".json"
+					if err := writeJSON(outDir, name, sw); err != nil {
 						return err
 					}
-					file := filepath.Join(outDir, "bench-sweep-"+p.param+".json")
-					if err := os.WriteFile(file, append(data, '\n'), 0o644); err != nil {
-						return err
-					}
-					fmt.Fprintln(cmd.ErrOrStderr(), "sweep written to "+file)
+					fmt.Fprintln(cmd.ErrOrStderr(), "sweep written to "+filepath.Join(outDir, name))
 				}
 				if !asJSON {
 					printScaling(out, sw)

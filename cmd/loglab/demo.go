@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -231,37 +228,32 @@ func demoBench(ctx context.Context, out io.Writer, dir string, rate int, duratio
 	seeds, name, cluster := tg.seeds, tg.name, tg.cluster
 	var faults []bench.Fault
 	if kill > 0 {
-		faults = append(faults, bench.Fault{Name: fmt.Sprintf("kill broker %d", kill), At: killAt, UndoAfter: down,
-			Do: func() error { return cluster.Kill(kill) }, Undo: func() error { return cluster.Restart(kill) }})
+		faults = append(faults, killFault(cluster, kill, killAt, down))
 	}
 	hist := history.NewMemory()
-	histName := "bench-demo.history.jsonl"
-	var hf *os.File
-	var buf *bufio.Writer
+	var saved *savedHistory
 	if keep {
-		if hf, err = os.Create(filepath.Join(dir, histName)); err != nil {
+		if saved, err = createHistory(dir, "bench-demo.history.jsonl"); err != nil {
 			return err
 		}
-		defer hf.Close()
-		buf = bufio.NewWriterSize(hf, 1<<20)
-		hist = history.Tee(buf)
+		defer saved.close()
+		hist = saved.w
 	}
 	rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: seeds, Target: name, Window: window, Faults: faults,
 		History: hist, Progress: func(line string) { fmt.Fprintln(out, "  "+line) }})
 	if err != nil {
-		return err
-	}
-	if keep {
-		if err := errors.Join(buf.Flush(), hf.Sync()); err != nil {
-			return fmt.Errorf("history: %w", err)
+		if saved != nil {
+			saved.discard()
 		}
-		rep.Check.History = histName
-	}
-	data, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "bench-demo.json"), append(data, '\n'), 0o644); err != nil {
+	if saved != nil {
+		if err := saved.finish(); err != nil {
+			return err
+		}
+		rep.Check.History = saved.name
+	}
+	if err := writeJSON(dir, "bench-demo.json", rep); err != nil {
 		return err
 	}
 	printAggregate(out, rep)
