@@ -32,6 +32,11 @@ type Broker struct {
 	conns      map[uint64]*conn
 	nextConnID uint64
 
+	// fetchArena holds the record bytes of the fetch response being
+	// built (readFetch); reused by the next one, so fetches do not
+	// allocate a buffer per partition read.
+	fetchArena []byte
+
 	topics   map[string]*topic
 	byID     map[topics.ID]*topic
 	creating map[string]*topics.Topic // catalogue entries being made durable

@@ -214,8 +214,28 @@ func (r *request) respond(resp kmsg.Response) {
 	r.answered = true
 	r.measured()
 	resp.SetVersion(r.hdr.Version)
-	frame := appendResponseHeader(nil, r.hdr.Key, r.hdr.CorrelationID, resp.IsFlexible())
+	frame := appendResponseHeader(make([]byte, 0, responseSizeHint(resp)), r.hdr.Key, r.hdr.CorrelationID, resp.IsFlexible())
 	r.cn.complete(r.slot, resp.AppendTo(frame))
+}
+
+// responseSizeHint is a capacity for resp's frame: for a fetch response,
+// its record bytes plus a generous allowance for the fields, so that
+// encoding it copies the records once instead of growing the frame by
+// doubling.
+func responseSizeHint(resp kmsg.Response) int {
+	fr, ok := resp.(*kmsg.FetchResponse)
+	if !ok {
+		return 256
+	}
+	n := 64
+	for i := range fr.Topics {
+		t := &fr.Topics[i]
+		n += 64 + len(t.Topic)
+		for j := range t.Partitions {
+			n += 96 + len(t.Partitions[j].RecordBatches)
+		}
+	}
+	return n
 }
 
 // noResponse ends a request that Kafka does not answer (acks=0).

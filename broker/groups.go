@@ -163,7 +163,7 @@ func (b *Broker) replayShard(p *partition, end int64) {
 	off := p.log.LogStartOffset()
 	records, skipped := 0, 0
 	for off < end {
-		buf, err := p.log.Read(off, 1<<20, true)
+		buf, err := p.log.Read(nil, off, 1<<20, true)
 		if err != nil {
 			b.log.Error("loading group shard: read failed", "partition", p.index, "offset", off, "err", err)
 			if errors.Is(err, plog.ErrCorruption) && p.replicated {

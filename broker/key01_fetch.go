@@ -136,10 +136,22 @@ func (w *fetchWait) cancel() {
 	}
 }
 
+// maxKeptFetchArena bounds the fetch arena kept between fetches: one
+// fetch of up to fetch.max.bytes (50 MiB) may use more, once.
+const maxKeptFetchArena = 8 << 20
+
 // readFetch reads what the fetch asks for as of now. It returns the
 // response, the record bytes in it, and whether any partition has an
 // error (which makes Kafka answer at once rather than wait).
+//
+// The record bytes in the response live in b.fetchArena, which the next
+// readFetch reuses: the response must be answered (respond copies them
+// into the frame) or dropped before the broker reads again.
 func (b *Broker) readFetch(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int, bool) {
+	if cap(b.fetchArena) > maxKeptFetchArena {
+		b.fetchArena = nil
+	}
+	b.fetchArena = b.fetchArena[:0]
 	resp := kmsg.NewPtrFetchResponse()
 	remaining := math.MaxInt32
 	if req.Version >= 3 {
@@ -224,7 +236,9 @@ func (b *Broker) readPartition(p *partition, replicaID int32, rp kmsg.FetchReque
 	if rp.FetchOffset >= upper || (limit <= 0 && !minOne) {
 		return 0, nil
 	}
-	data, err := p.log.Read(rp.FetchOffset, max(limit, 0), minOne)
+	all, err := p.log.Read(b.fetchArena, rp.FetchOffset, max(limit, 0), minOne)
+	data := all[len(b.fetchArena):]
+	b.fetchArena = all
 	if err != nil && errors.Is(err, plog.ErrCorruption) && p.replicated {
 		// Serve the intact batches before the damage; step down so that a
 		// replica with an intact copy leads (replica_leader.go).

@@ -84,10 +84,12 @@ func (d *diskLog) EpochAt(offset int64) int32 {
 func (d *diskLog) LogStartOffset() int64 { return d.l.LogStartOffset() }
 func (d *diskLog) LogEndOffset() int64   { return d.l.LogEndOffset() }
 
-func (d *diskLog) Read(offset int64, maxBytes int, minOne bool) ([]byte, error) {
-	data, err := d.l.Read(offset, maxBytes)
+func (d *diskLog) Read(dst []byte, offset int64, maxBytes int, minOne bool) ([]byte, error) {
+	start := len(dst)
+	out, err := d.l.ReadInto(dst, offset, maxBytes)
+	data := out[start:]
 	if err != nil || minOne || len(data) <= maxBytes {
-		return data, err
+		return out, err
 	}
 	// The log always returns the first batch (KIP-74); without minOne
 	// keep only the whole batches that fit.
@@ -96,7 +98,7 @@ func (d *diskLog) Read(offset int64, maxBytes int, minOne bool) ([]byte, error) 
 	for it.Next() && it.End() <= maxBytes {
 		end = it.End()
 	}
-	return data[:end], nil
+	return out[:start+end], nil
 }
 
 func (d *diskLog) OffsetForTimestamp(ts int64) (int64, int64, bool, error) {

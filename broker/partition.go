@@ -39,11 +39,12 @@ type partitionLog interface {
 	// EpochAt is the leader epoch of the batch holding offset per the
 	// epoch cache (-1: none known).
 	EpochAt(offset int64) int32
-	// Read returns whole batches starting with the one holding offset, up
-	// to maxBytes; with minOne, at least one batch even if it is larger
-	// (KIP-74). Offsets outside [LogStartOffset, LogEndOffset] fail with
-	// an error the broker maps to OFFSET_OUT_OF_RANGE.
-	Read(offset int64, maxBytes int, minOne bool) ([]byte, error)
+	// Read appends to dst whole batches starting with the one holding
+	// offset, up to maxBytes; with minOne, at least one batch even if it
+	// is larger (KIP-74). Offsets outside [LogStartOffset, LogEndOffset]
+	// fail with an error the broker maps to OFFSET_OUT_OF_RANGE. On error it returns
+	// dst unchanged.
+	Read(dst []byte, offset int64, maxBytes int, minOne bool) ([]byte, error)
 	// OffsetForTimestamp finds the first offset whose batch has a
 	// timestamp >= ts, through the time index; ok is false if none has.
 	OffsetForTimestamp(ts int64) (offset, timestamp int64, ok bool, err error)

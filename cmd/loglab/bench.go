@@ -261,6 +261,10 @@ Also:
 	f.DurationVar(&paused, "paused", 5*time.Second, "with --pause-broker: how long it stays frozen")
 	f.StringVar(&outDir, "out", "", "also write the JSON report into this directory (for loglab report)")
 	cmd.PersistentFlags().StringVar(&benchDataParent, "data-dir", "", "where the embedded cluster keeps its data: a fresh directory inside this one, removed afterwards (default: the system's temporary directory); e.g. a tmpfs to take the disk out of a measurement")
+	var prof profileFlags
+	prof.register(cmd)
+	cmd.PersistentPreRunE = func(*cobra.Command, []string) error { return prof.start() }
+	cmd.PersistentPostRunE = func(*cobra.Command, []string) error { return prof.stop() }
 	cmd.AddCommand(newBenchSweepCmd())
 	return cmd
 }
@@ -437,7 +441,10 @@ func startTarget(ctx context.Context, bootstrap, target string, brokers int) (*b
 // settleEmbedded waits until every broker of the embedded cluster has
 // removed the deleted topics' partition directories (TOPIC-N) from its
 // disk (gigabytes after a search: the brokers remove them on their loops,
-// busy meanwhile), then writes back the page cache (sync(2)).
+// busy meanwhile), writes back the page cache (sync(2)), and waits until
+// every broker is registered and unfenced again: an overloaded trial can
+// delay a broker's heartbeats past its session, and the controller then
+// fences it until it catches up.
 func settleEmbedded(ctx context.Context, c *embedded.Cluster, deleted []string) error {
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
@@ -457,6 +464,11 @@ func settleEmbedded(ctx context.Context, c *embedded.Cluster, deleted []string) 
 		time.Sleep(100 * time.Millisecond)
 	}
 	syscall.Sync()
+	ready, cancel := context.WithDeadline(ctx, deadline.Add(time.Minute))
+	defer cancel()
+	if err := c.WaitReady(ready); err != nil {
+		return fmt.Errorf("after the search: %w", err)
+	}
 	return nil
 }
 

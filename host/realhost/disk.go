@@ -21,6 +21,8 @@ type disk struct {
 	r    *Runtime
 	root string
 	dirs map[string]*syncer // loop-owned, by cleaned dir name
+	// writeBehind is Config.WriteBehindBytes resolved (<0: off).
+	writeBehind int64
 }
 
 var _ host.Disk = (*disk)(nil)
@@ -57,7 +59,8 @@ func (d *disk) OpenFile(name string, create bool) (host.File, error) {
 		return nil, mapDiskErr(err)
 	}
 	f := &file{d: d, name: clean, f: osf}
-	f.s = &syncer{r: d.r, fsync: osf.Sync, performed: &d.r.stats.fsyncs}
+	f.s = &syncer{r: d.r, fsync: osf.Sync, performed: &d.r.stats.fsyncs,
+		writeBack: func(off, n int64) error { return startWriteBack(osf, off, n) }}
 	d.r.files[f] = struct{}{}
 	return f, nil
 }
@@ -144,6 +147,9 @@ type file struct {
 	f      *os.File
 	s      *syncer
 	closed bool // loop-owned
+	// [wbStart, wbEnd) is the run of contiguous writes whose writeback
+	// has not been started yet (loop-owned; see Config.WriteBehindBytes).
+	wbStart, wbEnd int64
 }
 
 var _ host.File = (*file)(nil)
@@ -163,7 +169,26 @@ func (f *file) WriteAt(p []byte, off int64) (int, error) {
 		return 0, host.ErrClosed
 	}
 	n, err := f.f.WriteAt(p, off)
+	if n > 0 && f.d.writeBehind >= 0 {
+		f.noteWritten(off, int64(n))
+	}
 	return n, mapDiskErr(err)
+}
+
+// noteWritten extends the run of written bytes awaiting write-behind and
+// hands it to the file's I/O goroutine once it reaches the threshold. A
+// write that does not continue the run (the log appends; an index or a
+// rewrite jumps) starts a new one: the bytes of the old run are left to
+// the kernel's own writeback.
+func (f *file) noteWritten(off, n int64) {
+	if off != f.wbEnd {
+		f.wbStart = off
+	}
+	f.wbEnd = off + n
+	if f.wbEnd-f.wbStart >= f.d.writeBehind {
+		f.s.requestWriteBack(f.wbStart, f.wbEnd)
+		f.wbStart = f.wbEnd
+	}
 }
 
 func (f *file) Size() (int64, error) {
@@ -181,6 +206,7 @@ func (f *file) Truncate(size int64) error {
 	if f.closed {
 		return host.ErrClosed
 	}
+	f.wbStart, f.wbEnd = size, size
 	return mapDiskErr(f.f.Truncate(size))
 }
 

@@ -51,6 +51,12 @@ func (lc *loopChecker) check(what string) {
 // start runs a node whose loop goroutine lc records; cleanup stops it.
 func start(t testing.TB, name string, dataDir string, s func(h host.Host)) (*Runtime, *loopChecker) {
 	t.Helper()
+	return startConfig(t, Config{Name: name, DataDir: dataDir, Seed: 1}, s)
+}
+
+// startConfig is start with a whole Config.
+func startConfig(t testing.TB, cfg Config, s func(h host.Host)) (*Runtime, *loopChecker) {
+	t.Helper()
 	lc := &loopChecker{t: t}
 	started := make(chan struct{})
 	r, err := Run(funcNode{start: func(h host.Host) {
@@ -59,7 +65,7 @@ func start(t testing.TB, name string, dataDir string, s func(h host.Host)) (*Run
 			s(h)
 		}
 		close(started)
-	}}, Config{Name: name, DataDir: dataDir, Seed: 1})
+	}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

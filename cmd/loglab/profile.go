@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+
+	"github.com/spf13/cobra"
+)
+
+// profileFlags are bench's --cpuprofile and --memprofile: pprof profiles of
+// the whole bench process (the embedded brokers and the load clients share
+// it), for finding where a latency tail or a throughput limit comes from.
+type profileFlags struct {
+	cpu, mem string
+	cpuFile  *os.File
+}
+
+func (p *profileFlags) register(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&p.cpu, "cpuprofile", "", "write a CPU profile of the bench process (brokers and load clients) to this file (go tool pprof)")
+	f.StringVar(&p.mem, "memprofile", "", "write an allocation profile of the bench process to this file at the end (go tool pprof -sample_index=alloc_space)")
+}
+
+// start begins the CPU profile; stop must follow.
+func (p *profileFlags) start() error {
+	if p.cpu == "" {
+		return nil
+	}
+	f, err := os.Create(p.cpu)
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	p.cpuFile = f
+	return nil
+}
+
+// stop ends the CPU profile and writes the allocation profile.
+func (p *profileFlags) stop() error {
+	if p.cpuFile != nil {
+		pprof.StopCPUProfile()
+		err := p.cpuFile.Close()
+		p.cpuFile = nil
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+	}
+	if p.mem == "" {
+		return nil
+	}
+	f, err := os.Create(p.mem)
+	if err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	runtime.GC() // up-to-date statistics
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	return nil
+}
