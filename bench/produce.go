@@ -260,6 +260,9 @@ func CreateReplicatedTopic(ctx context.Context, seeds []string, topic string, pa
 		return fmt.Errorf("bench: create topic %q: %d topics in response", topic, len(resp.Topics))
 	}
 	if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); err != nil {
+		if m := resp.Topics[0].ErrorMessage; m != nil && *m != "" {
+			return fmt.Errorf("bench: create topic %q: %w (%s)", topic, err, *m)
+		}
 		return fmt.Errorf("bench: create topic %q: %w", topic, err)
 	}
 	return nil

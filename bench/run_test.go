@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,9 +51,18 @@ func TestRunSearchesMaxRate(t *testing.T) {
 	w.Name, w.Duration, w.Warmup, w.ConsumerPerSubscription = "search", Duration(time.Second), 0, 0
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, w, RunOptions{Seeds: []string{tg.Addr}, Target: "kfake", Trial: 300 * time.Millisecond, RateOfMax: 0.5})
+	var settled []string
+	settle := func(deleted []string) error { settled = append(settled, deleted...); return nil }
+	rep, err := Run(ctx, w, RunOptions{Seeds: []string{tg.Addr}, Target: "kfake", Trial: 300 * time.Millisecond, RateOfMax: 0.5, Settle: settle})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Each trial ran on a topic of its own, deleted and settled after it.
+	if len(settled) != len(rep.Search) || len(slices.Compact(slices.Sorted(slices.Values(settled)))) != len(settled) {
+		t.Fatalf("%d trials, settled after deleting %v", len(rep.Search), settled)
+	}
+	if rep.Held == nil {
+		t.Fatal("no verdict on whether the measured run held its rate")
 	}
 	found := false
 	for _, s := range rep.Search[1:] {

@@ -361,6 +361,25 @@ func (c *Cluster) Do(id int, f func(b *broker.Broker, h host.Host)) error {
 	return nil
 }
 
+// unfencedEverywhere is nil once each of the running brokers' images shows
+// all of them unfenced.
+func (c *Cluster) unfencedEverywhere(running []int) error {
+	for _, id := range running {
+		n := len(running) // a standalone broker (no image) fences no one
+		if err := c.Do(id, func(b *broker.Broker, _ host.Host) {
+			if img := b.Image(); img != nil {
+				n = len(img.UnfencedBrokers())
+			}
+		}); err != nil {
+			return err
+		}
+		if n != len(running) {
+			return fmt.Errorf("broker %d sees %d of %d brokers unfenced", id, n, len(running))
+		}
+	}
+	return nil
+}
+
 // take detaches broker id's runtime (nil if not running).
 func (c *Cluster) take(n *node) (*realhost.Runtime, *crashable) {
 	c.mu.Lock()
@@ -484,14 +503,17 @@ func (c *Cluster) Stop() error {
 	return errors.Join(errs...)
 }
 
-// WaitReady waits until Metadata, asked of every running broker in turn,
-// lists every running broker (each registered with the quorum), or ctx
-// ends.
+// WaitReady waits until every running broker's metadata image shows every
+// running broker unfenced (so that any of them accepts a CreateTopics of
+// replication factor up to their number) and Metadata over a socket lists
+// them all, or ctx ends.
 func (c *Cluster) WaitReady(ctx context.Context) error {
 	var seeds []string
+	var running []int
 	for i, n := range c.nodes {
 		if c.Running(i + 1) {
 			seeds = append(seeds, n.addr)
+			running = append(running, i+1)
 		}
 	}
 	if len(seeds) == 0 {
@@ -504,15 +526,17 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 	defer cl.Close()
 	var last error
 	for {
-		req := kmsg.NewPtrMetadataRequest()
-		resp, err := req.RequestWith(ctx, cl)
-		if err == nil && len(resp.Brokers) == len(seeds) {
-			return nil
-		}
-		if err != nil {
-			last = err
-		} else {
-			last = fmt.Errorf("metadata lists %d of %d brokers", len(resp.Brokers), len(seeds))
+		if last = c.unfencedEverywhere(running); last == nil {
+			req := kmsg.NewPtrMetadataRequest()
+			resp, err := req.RequestWith(ctx, cl)
+			if err == nil && len(resp.Brokers) == len(seeds) {
+				return nil
+			}
+			if err != nil {
+				last = err
+			} else {
+				last = fmt.Errorf("metadata lists %d of %d brokers", len(resp.Brokers), len(seeds))
+			}
 		}
 		select {
 		case <-ctx.Done():

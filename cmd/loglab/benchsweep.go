@@ -207,7 +207,7 @@ at equal load. Every value is checked before anything runs.`,
 	f.IntVar(&brokers, "brokers", 1, "brokers of the embedded loglab cluster (at least the run's replication factor)")
 	f.Float64Var(&rateOfMax, "rate-of-max", 1, "with --rate 0: run at this fraction of the maximum found")
 	f.DurationVar(&window, "window", 10*time.Second, "reporting window")
-	f.DurationVar(&trial, "trial", 5*time.Second, "length of each trial of the maximum-rate search")
+	f.DurationVar(&trial, "trial", 10*time.Second, "length of each trial of the maximum-rate search (each on fresh topics, deleted after it)")
 	f.StringVar(&outDir, "out", "", "write DIR/bench-sweep-PARAM.json per parameter (for loglab report)")
 	sm.register(f)
 	f.BoolVar(&asJSON, "json", false, "print the sweeps as JSON (progress goes to stderr)")

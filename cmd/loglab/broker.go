@@ -68,6 +68,7 @@ gives it). --controllers defaults to the voters' addresses.`,
 			"      --controllers 10.0.0.1:9093,10.0.0.2:9093,10.0.0.3:9093",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
 			level, err := parseLogLevel(logLevel)
 			if err != nil {
 				return err

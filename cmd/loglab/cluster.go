@@ -57,6 +57,7 @@ stops every broker cleanly. Logs go to stderr.`,
 			"  kcat -L -b 127.0.0.1:9092",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
 			level, err := parseLogLevel(logLevel)
 			if err != nil {
 				return err

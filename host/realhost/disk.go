@@ -23,6 +23,7 @@ type disk struct {
 	dirs map[string]*syncer // loop-owned, by cleaned dir name
 	// writeBehind is Config.WriteBehindBytes resolved (<0: off).
 	writeBehind int64
+	trash       *trash // nil without a DataDir
 }
 
 var _ host.Disk = (*disk)(nil)
@@ -39,6 +40,9 @@ func (d *disk) resolve(name string, dirOK bool) (clean, osPath string, err error
 		bad = bad || seg == ".."
 	}
 	clean = path.Clean(name) // "" becomes "."
+	if first, _, _ := strings.Cut(clean, "/"); first == TrashDir {
+		bad = true
+	}
 	if bad || (!dirOK && clean == ".") {
 		return "", "", fmt.Errorf("realhost: disk name %q: %w", name, fs.ErrInvalid)
 	}
@@ -65,10 +69,15 @@ func (d *disk) OpenFile(name string, create bool) (host.File, error) {
 	return f, nil
 }
 
+// Remove moves a regular file to the trash, to be unlinked off the loop
+// (see trash); directories and anything else are removed at once.
 func (d *disk) Remove(name string) error {
 	_, p, err := d.resolve(name, false)
 	if err != nil {
 		return err
+	}
+	if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && d.trash != nil && d.trash.move(p) {
+		return nil
 	}
 	return mapDiskErr(os.Remove(p))
 }
@@ -86,7 +95,7 @@ func (d *disk) Rename(oldName, newName string) error {
 }
 
 func (d *disk) List(dir string) ([]string, error) {
-	_, p, err := d.resolve(dir, true)
+	clean, p, err := d.resolve(dir, true)
 	if err != nil {
 		return nil, err
 	}
@@ -97,9 +106,12 @@ func (d *disk) List(dir string) ([]string, error) {
 	if err != nil {
 		return nil, mapDiskErr(err)
 	}
-	names := make([]string, len(entries))
-	for i, e := range entries {
-		names[i] = e.Name()
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if e.Name() == TrashDir && clean == "." {
+			continue
+		}
+		names = append(names, e.Name())
 	}
 	return names, nil
 }

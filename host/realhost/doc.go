@@ -28,6 +28,10 @@
 //     growing to the kernel's background threshold (10 % of RAM) and
 //     being written back in bursts while the loop's writes wait on the
 //     filesystem. Measured: docs/performance.md.
+//   - Removed files: Disk.Remove renames a file into the hidden
+//     .loglab-trash directory and an unlink goroutine (alive while there
+//     is work) deletes it, so freeing a gigabyte segment's extents never
+//     stalls the loop; a new runtime empties what an old one left.
 //
 // Invariants:
 //

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -158,6 +159,10 @@ func Run(node host.Node, cfg Config) (*Runtime, error) {
 		wb = -1
 	}
 	r.disk = &disk{r: r, root: cfg.DataDir, dirs: make(map[string]*syncer), writeBehind: wb}
+	if cfg.DataDir != "" {
+		r.disk.trash = &trash{r: r, root: filepath.Join(cfg.DataDir, TrashDir)}
+		r.disk.trash.empty()
+	}
 	r.net = &network{r: r}
 	r.post(func() { node.Start(r.host) })
 	go r.loop()

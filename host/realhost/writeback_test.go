@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -99,4 +101,60 @@ func TestWriteBehindFailureIsSticky(t *testing.T) {
 	if fsyncs != 0 {
 		t.Fatalf("%d fsyncs after a failed write-behind, want none (the failure is sticky)", fsyncs)
 	}
+}
+
+// Remove takes a file out of the node's view at once and unlinks it off the
+// loop; the trash is invisible and unnameable, and a new runtime empties
+// what an old one left in it.
+func TestRemoveUnlinksOffTheLoop(t *testing.T) {
+	dir := t.TempDir()
+	r, _ := start(t, "n", dir, nil)
+	do(t, r, func(h host.Host) {
+		d := h.Disk()
+		if err := d.MkdirAll("t-0"); err != nil {
+			t.Fatal(err)
+		}
+		f, err := d.OpenFile("t-0/00.log", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteAt(make([]byte, 1<<20), 0); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if err := d.Remove("t-0/00.log"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.OpenFile("t-0/00.log", false); !errors.Is(err, host.ErrNotExist) {
+			t.Fatalf("open after Remove: %v", err)
+		}
+		if err := d.Remove("t-0"); err != nil { // now empty
+			t.Fatalf("remove the emptied directory: %v", err)
+		}
+		if names, err := d.List(""); err != nil || len(names) != 0 {
+			t.Fatalf("List of the root shows %v, %v", names, err)
+		}
+		if _, err := d.OpenFile(TrashDir+"/x", true); !errors.Is(err, fs.ErrInvalid) {
+			t.Fatalf("a name in the trash: %v", err)
+		}
+		if err := d.Remove("t-0/missing.log"); !errors.Is(err, host.ErrNotExist) {
+			t.Fatalf("Remove of a missing file: %v", err)
+		}
+	})
+	pollUntil(t, "the trash emptied", func() bool {
+		entries, err := os.ReadDir(filepath.Join(dir, TrashDir))
+		return err == nil && len(entries) == 0
+	})
+	stopRuntime(t, r)
+
+	// A leftover from a run that stopped before unlinking.
+	left := filepath.Join(dir, TrashDir, "7-00.log")
+	if err := os.WriteFile(left, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start(t, "n2", dir, nil)
+	pollUntil(t, "the leftover unlinked", func() bool {
+		_, err := os.Stat(left)
+		return errors.Is(err, fs.ErrNotExist)
+	})
 }
