@@ -121,3 +121,32 @@ func TestRunWithBrokerKill(t *testing.T) {
 		t.Fatalf("check %+v", ck)
 	}
 }
+
+// The test a search trial and a measured run at the maximum (Report.Held)
+// share: each of its conditions alone fails a rate.
+func TestSustained(t *testing.T) {
+	w := DefaultWorkload()
+	w.ConsumerPerSubscription = 1
+	ok := func(rate, achieved float64, lag, p99 time.Duration, backlog int64) bool {
+		return sustained(w, rate, achieved, lag, p99, backlog)
+	}
+	ms := time.Millisecond
+	if !ok(1000, 990, 5*ms, 20*ms, 10) {
+		t.Fatal("a rate met on every count was not sustained")
+	}
+	for name, held := range map[string]bool{
+		"closed loop":            ok(0, 990, 5*ms, 20*ms, 10),
+		"96 % acknowledged":      ok(1000, 960, 5*ms, 20*ms, 10),
+		"a producer 100 ms late": ok(1000, 990, 100*ms, 20*ms, 10),
+		"p99 200 ms":             ok(1000, 990, 5*ms, 200*ms, 10),
+		"backlog of 0.25 s":      ok(1000, 990, 5*ms, 20*ms, 250),
+	} {
+		if held {
+			t.Errorf("%s: sustained", name)
+		}
+	}
+	w.ConsumerPerSubscription = 0
+	if !ok(1000, 990, 5*ms, 20*ms, 1_000_000) {
+		t.Error("without consumers the backlog counted")
+	}
+}

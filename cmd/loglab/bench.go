@@ -264,15 +264,15 @@ Also:
 	f.DurationVar(&paused, "paused", 5*time.Second, "with --pause-broker: how long it stays frozen")
 	f.StringVar(&outDir, "out", "", "also write the JSON report into this directory (for loglab report)")
 	cmd.PersistentFlags().StringVar(&benchDataParent, "data-dir", "", "where the embedded cluster keeps its data: a fresh directory inside this one, removed afterwards (default: the system's temporary directory); e.g. a tmpfs to take the disk out of a measurement")
+	cmd.PersistentFlags().StringVar(&benchBrokerLog, "broker-log", "", "write the embedded brokers' logs (info and above) to this file")
+	cmd.PersistentPreRun = func(*cobra.Command, []string) { tuneGC() }
+	cmd.AddCommand(newBenchSweepCmd())
 	var prof profileFlags
 	prof.register(cmd)
-	cmd.PersistentPreRunE = func(*cobra.Command, []string) error {
-		tuneGC()
-		return prof.start()
+	prof.wrap(cmd)
+	for _, sub := range cmd.Commands() {
+		prof.wrap(sub)
 	}
-	cmd.PersistentPostRunE = func(*cobra.Command, []string) error { return prof.stop() }
-	cmd.PersistentFlags().StringVar(&benchBrokerLog, "broker-log", "", "write the embedded brokers' logs (info and above) to this file")
-	cmd.AddCommand(newBenchSweepCmd())
 	return cmd
 }
 

@@ -24,6 +24,25 @@ func (p *profileFlags) register(cmd *cobra.Command) {
 	f.StringVar(&p.mem, "memprofile", "", "write an allocation profile of the bench process to this file at the end (go tool pprof -sample_index=alloc_space)")
 }
 
+// wrap profiles c's run: the profiles are written however it ends, a run
+// that exits 1 on an anomaly included.
+func (p *profileFlags) wrap(c *cobra.Command) {
+	run := c.RunE
+	if run == nil {
+		return
+	}
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if err := p.start(); err != nil {
+			return err
+		}
+		err := run(c, args)
+		if serr := p.stop(); err == nil {
+			err = serr
+		}
+		return err
+	}
+}
+
 // start begins the CPU profile; stop must follow.
 func (p *profileFlags) start() error {
 	if p.cpu == "" {
