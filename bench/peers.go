@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -38,10 +39,16 @@ import (
 // partitions round-robin per producer. There are no consumer groups: each
 // topic's ConsumerPerSubscription is 0 or 1 reader. acks, compression and
 // replication factor are Kafka's and do not apply; a history (--check) is
-// Kafka-only.
+// Kafka-only. A search deletes each trial's partitions after the trial, as
+// on a Kafka target, and a server that exits during a run ends the run
+// with ErrPeerExited (no result).
 
 // ErrPeerNotInstalled: the peer's server binary is not on PATH.
 var ErrPeerNotInstalled = errors.New("bench: peer is not installed")
+
+// ErrPeerExited: the peer's server process ended while the bench used it
+// (killed for memory, crashed). A run against it has no result.
+var ErrPeerExited = errors.New("bench: peer server exited")
 
 // PeerNames are the peers StartPeer knows.
 var PeerNames = []string{"nats", "redis"}
@@ -51,10 +58,17 @@ type Peer interface {
 	Name() string
 	// CreateTopic makes the topic's partitions.
 	CreateTopic(ctx context.Context, topic string, partitions int) error
+	// DeleteTopic removes the topic's partitions and their records, as a
+	// search does after each trial.
+	DeleteTopic(ctx context.Context, topic string, partitions int) error
 	NewProducer(topic string, partitions int, linger time.Duration) (PeerProducer, error)
 	// Consume reads every partition of topic from the start, calling got
 	// with each record's scheduled send time, until ctx ends.
 	Consume(ctx context.Context, topic string, partitions int, got func(at time.Time)) error
+	// Done is closed once the server process has ended; Err then says
+	// how (ErrPeerExited). Before Stop, that is a failure of the run.
+	Done() <-chan struct{}
+	Err() error
 	Stop() error
 }
 
@@ -95,6 +109,7 @@ func StartPeer(name, dir string) (Peer, error) {
 
 // server is a peer's server process.
 type server struct {
+	bin    string
 	cmd    *exec.Cmd
 	addr   string
 	log    *os.File
@@ -135,7 +150,7 @@ func startServer(bin, install, dir string, args func(port int) []string) (*serve
 		log.Close()
 		return nil, fmt.Errorf("%w: %s: %w", ErrTargetStart, bin, err)
 	}
-	s := &server{cmd: cmd, addr: "127.0.0.1:" + strconv.Itoa(port), log: log, exited: make(chan struct{})}
+	s := &server{bin: bin, cmd: cmd, addr: "127.0.0.1:" + strconv.Itoa(port), log: log, exited: make(chan struct{})}
 	go func() {
 		s.err = cmd.Wait()
 		close(s.exited)
@@ -160,6 +175,25 @@ func startServer(bin, install, dir string, args func(port int) []string) (*serve
 	}
 }
 
+func (s *server) Done() <-chan struct{} { return s.exited }
+
+// Err says how the server ended (nil while it runs), with the last line
+// of its log: the log lives in a directory the bench removes.
+func (s *server) Err() error {
+	select {
+	case <-s.exited:
+	default:
+		return nil
+	}
+	last := "(empty)"
+	if data, err := os.ReadFile(s.log.Name()); err == nil {
+		if lines := strings.Split(strings.TrimSpace(string(data)), "\n"); lines[len(lines)-1] != "" {
+			last = strings.TrimSpace(lines[len(lines)-1])
+		}
+	}
+	return fmt.Errorf("%w: %s: %v (the last line of its log: %s)", ErrPeerExited, s.bin, s.err, last)
+}
+
 func (s *server) stop() error {
 	s.cmd.Process.Signal(os.Interrupt)
 	select {
@@ -174,9 +208,9 @@ func (s *server) stop() error {
 // --- NATS JetStream ---
 
 type natsPeer struct {
-	srv *server
-	nc  *nats.Conn
-	js  jetstream.JetStream
+	*server
+	nc *nats.Conn
+	js jetstream.JetStream
 }
 
 func startNATS(dir string) (Peer, error) {
@@ -197,7 +231,7 @@ func startNATS(dir string) (Peer, error) {
 		srv.stop()
 		return nil, fmt.Errorf("%w: nats: %w", ErrTargetStart, err)
 	}
-	return &natsPeer{srv: srv, nc: nc, js: js}, nil
+	return &natsPeer{server: srv, nc: nc, js: js}, nil
 }
 
 func (p *natsPeer) Name() string { return "nats-jetstream" }
@@ -215,13 +249,28 @@ func (p *natsPeer) CreateTopic(ctx context.Context, topic string, partitions int
 	return nil
 }
 
+func (p *natsPeer) DeleteTopic(ctx context.Context, topic string, partitions int) error {
+	for i := range partitions {
+		s := natsStream(topic, i)
+		if err := p.js.DeleteStream(ctx, s); err != nil {
+			return fmt.Errorf("bench: nats: delete stream %s: %w", s, err)
+		}
+	}
+	return nil
+}
+
 type natsProducer struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	topic string
 	acks  chan natsPending
 	done  chan struct{}
+	gone  <-chan struct{} // the server's Done
 }
+
+// natsAckTimeout bounds the wait for a PubAck from a server that lives but
+// does not answer; a server that exits fails the pending records at once.
+const natsAckTimeout = time.Minute
 
 type natsPending struct {
 	f    jetstream.PubAckFuture
@@ -231,16 +280,16 @@ type natsPending struct {
 
 func (p *natsPeer) NewProducer(topic string, partitions int, _ time.Duration) (PeerProducer, error) {
 	// Its own connection, as each Kafka producer has its own client.
-	nc, err := nats.Connect("nats://" + p.srv.addr)
+	nc, err := nats.Connect("nats://" + p.server.addr)
 	if err != nil {
 		return nil, fmt.Errorf("bench: nats producer: %w", err)
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(1<<14))
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(1<<14), jetstream.WithPublishAsyncTimeout(natsAckTimeout))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("bench: nats producer: %w", err)
 	}
-	pr := &natsProducer{nc: nc, js: js, topic: topic, acks: make(chan natsPending, 1<<14), done: make(chan struct{})}
+	pr := &natsProducer{nc: nc, js: js, topic: topic, acks: make(chan natsPending, 1<<14), done: make(chan struct{}), gone: p.Done()}
 	go func() {
 		// Acknowledgements, in publish order.
 		defer close(pr.done)
@@ -254,6 +303,8 @@ func (p *natsPeer) NewProducer(topic string, partitions int, _ time.Duration) (P
 				a.done(nil)
 			case err := <-a.f.Err():
 				a.done(err)
+			case <-pr.gone:
+				a.done(ErrPeerExited)
 			}
 		}
 	}()
@@ -301,13 +352,14 @@ func (p *natsPeer) Consume(ctx context.Context, topic string, partitions int, go
 
 func (p *natsPeer) Stop() error {
 	p.nc.Close()
-	return p.srv.stop()
+	return p.server.stop()
 }
 
 // --- Redis Streams ---
 
 type redisPeer struct {
-	srv *server
+	*server
+	cl *redis.Client // administration (DEL)
 }
 
 func startRedis(dir string) (Peer, error) {
@@ -319,17 +371,17 @@ func startRedis(dir string) (Peer, error) {
 		return nil, err
 	}
 	cl := redis.NewClient(&redis.Options{Addr: srv.addr})
-	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for cl.Ping(ctx).Err() != nil {
 		if ctx.Err() != nil {
+			cl.Close()
 			srv.stop()
 			return nil, fmt.Errorf("%w: redis did not answer PING", ErrTargetStart)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return &redisPeer{srv: srv}, nil
+	return &redisPeer{server: srv, cl: cl}, nil
 }
 
 func (p *redisPeer) Name() string { return "redis-streams" }
@@ -338,6 +390,19 @@ func redisKey(topic string, part int) string { return topic + "-" + strconv.Itoa
 
 // CreateTopic: XADD creates a stream; nothing to do ahead.
 func (p *redisPeer) CreateTopic(context.Context, string, int) error { return nil }
+
+// DeleteTopic deletes the partitions' stream keys (DEL frees their memory
+// before it returns: Redis keeps every record in memory).
+func (p *redisPeer) DeleteTopic(ctx context.Context, topic string, partitions int) error {
+	keys := make([]string, partitions)
+	for i := range keys {
+		keys[i] = redisKey(topic, i)
+	}
+	if err := p.cl.Del(ctx, keys...).Err(); err != nil {
+		return fmt.Errorf("bench: redis: delete %s: %w", topic, err)
+	}
+	return nil
+}
 
 type redisRecord struct {
 	key   string
@@ -354,7 +419,7 @@ type redisProducer struct {
 }
 
 func (p *redisPeer) NewProducer(topic string, partitions int, linger time.Duration) (PeerProducer, error) {
-	pr := &redisProducer{cl: redis.NewClient(&redis.Options{Addr: p.srv.addr}), topic: topic, in: make(chan redisRecord, 1<<14), done: make(chan struct{})}
+	pr := &redisProducer{cl: redis.NewClient(&redis.Options{Addr: p.server.addr}), topic: topic, in: make(chan redisRecord, 1<<14), done: make(chan struct{})}
 	linger = max(linger, 100*time.Microsecond)
 	go func() {
 		// Pipelines: everything queued within linger, up to 1000 records.
@@ -410,7 +475,7 @@ func (pr *redisProducer) Close() {
 }
 
 func (p *redisPeer) Consume(ctx context.Context, topic string, partitions int, got func(time.Time)) error {
-	cl := redis.NewClient(&redis.Options{Addr: p.srv.addr, ReadTimeout: -1})
+	cl := redis.NewClient(&redis.Options{Addr: p.server.addr, ReadTimeout: -1})
 	streams := make([]string, 0, 2*partitions)
 	for i := range partitions {
 		streams = append(streams, redisKey(topic, i))
@@ -449,4 +514,7 @@ func (p *redisPeer) Consume(ctx context.Context, topic string, partitions int, g
 	return nil
 }
 
-func (p *redisPeer) Stop() error { return p.srv.stop() }
+func (p *redisPeer) Stop() error {
+	p.cl.Close()
+	return p.server.stop()
+}

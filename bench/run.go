@@ -165,7 +165,30 @@ func (s *stats) cut(start, end time.Time, origin time.Time, size int) (Window, *
 // coordinated omission); end-to-end latency from the scheduled time,
 // carried in the record timestamp (millisecond resolution), to the
 // consumer receiving it.
+//
+// A peer whose server ends during the run ends the run with its
+// ErrPeerExited: what was measured up to then is not a result.
 func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
+	if opts.Peer == nil {
+		return run(ctx, w, opts)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-opts.Peer.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	rep, err := run(ctx, w, opts)
+	if perr := opts.Peer.Err(); perr != nil {
+		return Report{}, perr
+	}
+	return rep, err
+}
+
+func run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 	if err := w.Validate(); err != nil {
 		return Report{}, err
 	}
@@ -225,7 +248,7 @@ func Run(ctx context.Context, w Workload, opts RunOptions) (Report, error) {
 				return step, err
 			}
 			t0 := time.Now()
-			if err := ph.delete(ctx); err != nil {
+			if err := ph.delete(ctx, w); err != nil {
 				return step, err
 			}
 			if opts.Settle != nil {
@@ -457,10 +480,14 @@ func (ph *phase) close() {
 	ph.prods, ph.closes = nil, nil
 }
 
-// delete deletes the phase's topics (a Kafka-compatible target; peers keep
-// theirs until they stop).
-func (ph *phase) delete(ctx context.Context) error {
+// delete deletes the phase's topics.
+func (ph *phase) delete(ctx context.Context, w Workload) error {
 	if ph.peer != nil {
+		for _, t := range ph.topics {
+			if err := ph.peer.DeleteTopic(ctx, t, w.PartitionsPerTopic); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	for _, t := range ph.topics {

@@ -568,11 +568,22 @@ func (h *savedHistory) discard() {
 func (h *savedHistory) close() { h.f.Close() }
 
 // printComparison prints the runs side by side, with each other target's
-// throughput and latency as ratios to the first run's.
+// throughput and latency as ratios to the first run's. After a search each
+// row says whether its measured run held the rate found (HELD): a maximum
+// that did not hold is a trial artefact, and its ratio says so next to it.
 func printComparison(w io.Writer, first bench.Report, others []bench.Report) {
 	fmt.Fprintf(w, "\nside by side (same client and workload %s; ratios are the first target over the other for throughput, the other over the first for latency: >1 means the first is better)\n", first.Workload.Name)
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tRATE\tMB/S\tP50_MS\tP99_MS\tP99.9_MS\tE2E_P99_MS\tERRORS\tTHROUGHPUT_RATIO\tP50_RATIO\tP99_RATIO")
+	all := append([]bench.Report{first}, others...)
+	searched := false
+	for _, r := range all {
+		searched = searched || r.Held != nil
+	}
+	head := "TARGET\tRATE\tMB/S\tP50_MS\tP99_MS\tP99.9_MS\tE2E_P99_MS\tERRORS\tTHROUGHPUT_RATIO\tP50_RATIO\tP99_RATIO"
+	if searched {
+		head += "\tHELD"
+	}
+	fmt.Fprintln(tw, head)
 	ratio := func(a, b float64) string {
 		if a <= 0 || b <= 0 {
 			return "-"
@@ -580,7 +591,7 @@ func printComparison(w io.Writer, first bench.Report, others []bench.Report) {
 		return fmt.Sprintf("%.2fx", a/b)
 	}
 	fa := first.Aggregate
-	for i, r := range append([]bench.Report{first}, others...) {
+	for i, r := range all {
 		a := r.Aggregate
 		thr, p50, p99 := "1", "1", "1"
 		if i > 0 {
@@ -588,8 +599,16 @@ func printComparison(w io.Writer, first bench.Report, others []bench.Report) {
 			p50 = ratio(a.PublishLatency.P50, fa.PublishLatency.P50)
 			p99 = ratio(a.PublishLatency.P99, fa.PublishLatency.P99)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\n", r.Target, r.Rate, a.PublishMBps, a.PublishLatency.P50,
+		row := fmt.Sprintf("%s\t%.0f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t%s", r.Target, r.Rate, a.PublishMBps, a.PublishLatency.P50,
 			a.PublishLatency.P99, a.PublishLatency.P999, a.EndToEndLatency.P99, a.Errors, thr, p50, p99)
+		if searched {
+			held := "-"
+			if r.Held != nil {
+				held = map[bool]string{true: "yes", false: "no"}[*r.Held]
+			}
+			row += "\t" + held
+		}
+		fmt.Fprintln(tw, row)
 	}
 	tw.Flush()
 }
@@ -624,7 +643,7 @@ func printAggregate(w io.Writer, r bench.Report) {
 	if r.MaxSustainableRate > 0 {
 		fmt.Fprintf(w, "maximum sustainable rate %.0f records/s; measured at %.0f\n", r.MaxSustainableRate, r.Rate)
 		if r.Held != nil && !*r.Held {
-			fmt.Fprintf(w, "the measured run did not hold that rate (under 97 %% acknowledged or p99 over 200 ms): the search's trials were too short for it\n")
+			fmt.Fprintf(w, "the measured run did not hold that rate (the trials' test: 97 %% acknowledged, producers under 100 ms behind, p99 under 200 ms, backlog under a quarter second): the search's trials were too short for it; try a longer --trial\n")
 		}
 	}
 	fmt.Fprintf(w, "aggregate over %.1fs: publish %.0f rec/s (%.1f MB/s), consume %.0f rec/s (%.1f MB/s), backlog %d, errors %d\n",
