@@ -643,7 +643,7 @@ func printAggregate(w io.Writer, r bench.Report) {
 	if r.MaxSustainableRate > 0 {
 		fmt.Fprintf(w, "maximum sustainable rate %.0f records/s; measured at %.0f\n", r.MaxSustainableRate, r.Rate)
 		if r.Held != nil && !*r.Held {
-			fmt.Fprintf(w, "the measured run did not hold that rate (the trials' test: 97 %% acknowledged, producers under 100 ms behind, p99 under 200 ms, backlog under a quarter second): the search's trials were too short for it; try a longer --trial\n")
+			fmt.Fprintf(w, "the measured run did not hold that rate (the trials' test: %s): the search's trials were too short for it; try a longer --trial\n", bench.SustainedTest)
 		}
 	}
 	fmt.Fprintf(w, "aggregate over %.1fs: publish %.0f rec/s (%.1f MB/s), consume %.0f rec/s (%.1f MB/s), backlog %d, errors %d\n",
