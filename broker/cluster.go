@@ -208,6 +208,16 @@ func (b *Broker) newClusterTopic(it *metadata.Topic) (*topic, error) {
 
 func (b *Broker) reconcilePartition(img *metadata.Image, p *partition, ip *metadata.Partition, mayLead bool) {
 	me := b.cfg.NodeID
+	if st := (seenState{ip.LeaderEpoch, ip.PartitionEpoch}); st != p.seen {
+		p.seen = st
+		leo := int64(-1)
+		if p.log != nil {
+			leo = p.log.LogEndOffset()
+		}
+		b.log.Debug("partition state", "topic", p.topic.name, "partition", p.index, "leader", ip.Leader, "leader_epoch", ip.LeaderEpoch,
+			"partition_epoch", ip.PartitionEpoch, "isr", fmt.Sprint(ip.ISR), "replicas", fmt.Sprint(ip.Replicas),
+			"log_end_offset", leo, "high_watermark", p.hw, "suspect", p.suspect)
+	}
 	p.replicas = slices.Clone(ip.Replicas)
 	if !slices.Contains(ip.Replicas, me) || p.offline != nil {
 		// Not ours (or our log failed): metadata only.
@@ -409,6 +419,20 @@ func (b *Broker) openPartitionLog(p *partition) error {
 	if hw > l.LogEndOffset() {
 		p.markSuspect(hw, hwEpoch)
 		b.log.Warn("partition log reopened below its checkpointed high watermark: committed data was lost here", "dir", dir, "log_end_offset", l.LogEndOffset(), "high_watermark_checkpoint", hw)
+	}
+	if cut, ok := l.RecoveryCut(); ok && !b.cfg.Bugs.Has(bugzoo.RecoveryLossTrusted) { // bugzoo: test-only deliberate bug
+		// The high watermark checkpoint is written once a second: it may
+		// predate records that were committed, synced and have now rotted
+		// or been cut. Whatever recovery dropped may have been committed,
+		// so this replica asks the others before leading (KIP-966's
+		// "unclean shutdown" replica, which Kafka keeps out of the
+		// eligible leaders) and stays suspect until, as a follower, it
+		// has caught up with its leader's high watermark.
+		p.markSuspect(max(hw, cut+1), l.EpochAt(cut-1))
+		b.log.Warn("partition log recovery cut its tail: committed records may be lost here", "dir", dir, "log_end_offset", l.LogEndOffset(), "cut_at", cut)
+	}
+	if b.cfg.Bugs.Has(bugzoo.RecoveryLossTrusted) { // bugzoo: test-only deliberate bug
+		p.suspect = false
 	}
 	return nil
 }

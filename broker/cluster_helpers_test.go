@@ -320,6 +320,17 @@ func (tc *testCluster) produce(i int, acks int16, name string, p int32, recs []b
 
 // fetchAll reads the whole partition (below the high watermark) from
 // broker i.
+// produceBatches produces n batches of two records to partition 0 of
+// name through broker i with acks=all; any failure fails the test.
+func (tc *testCluster) produceBatches(i int, name string, n int) {
+	tc.t.Helper()
+	for k := 0; k < n; k++ {
+		if pr, ok := tc.produce(i, -1, name, 0, records(2, "v", int64(k)), 5000); !ok || pr.ErrorCode != 0 {
+			tc.t.Fatalf("produce: %s", errName(pr.ErrorCode))
+		}
+	}
+}
+
 func (tc *testCluster) fetchAll(i int, name string, p int32) (map[int64]string, int64, int16) {
 	tc.t.Helper()
 	out := map[int64]string{}

@@ -1,7 +1,9 @@
 package broker_test
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -269,18 +271,12 @@ func TestClusterSlowFollowerLeavesAndRejoinsISR(t *testing.T) {
 	tc.waitReplicated("t", 1)
 }
 
-// kip101 runs the KIP-101 divergence sequence on replicas A (broker 4,
-// the leader) and B (broker 3) of a 4-broker cluster (voters 1-3): m1 is
-// durable on both; m2 is acked (A's high watermark covers it and is
-// checkpointed) but only in B's page cache. A crashes (keeping its page
-// cache: m2 survives), B takes over, then B loses power and m2 with it.
-// B comes back, leads again and writes m3, m4 at m2's offset and after.
-// A comes back and follows. It returns the records of B (the leader then)
-// and of A once A has caught up and then taken over.
-func kip101(t *testing.T, bugs bugzoo.Set) (onB, onA map[int64]string) {
-	tc := newTestCluster(t, 11, 4, bugs, func(c *broker.Config) { c.ReplicaLagTimeMaxMs = 60_000 })
-	const a, b = 4, 3
-	tc.createAssigned(1, "t", map[string]string{"flush.ms": "20000"}, a, b)
+// kip101LoseM2 runs kip101 up to B leading again without m2 (and A
+// down); unclean sets the topic's unclean.leader.election.enable.
+func kip101LoseM2(t *testing.T, bugs bugzoo.Set, unclean bool) (tc *testCluster, a, b int) {
+	tc = newTestCluster(t, 11, 4, bugs, func(c *broker.Config) { c.ReplicaLagTimeMaxMs = 60_000 })
+	a, b = 4, 3
+	tc.createAssigned(1, "t", map[string]string{"flush.ms": "20000", "unclean.leader.election.enable": fmt.Sprint(unclean)}, int32(a), int32(b))
 	if tc.leader("t", 0) != a {
 		t.Fatalf("leader %d, want %d", tc.leader("t", 0), a)
 	}
@@ -308,8 +304,25 @@ func kip101(t *testing.T, bugs bugzoo.Set) (onB, onA map[int64]string) {
 	if st, _ := tc.broker(b).Partition("t", 0); st.LogEndOffset != 1 {
 		t.Fatalf("B's log end offset %d after losing m2, want 1", st.LogEndOffset)
 	}
+	return tc, a, b
+}
+
+// kip101 runs the KIP-101 divergence sequence on replicas A (broker 4,
+// the leader) and B (broker 3) of a 4-broker cluster (voters 1-3): m1 is
+// durable on both; m2 is acked (A's high watermark covers it and is
+// checkpointed) but only in B's page cache. A crashes (keeping its page
+// cache: m2 survives), B takes over, then B loses power and m2 with it.
+// B comes back, leads again and writes m3, m4 at m2's offset and after.
+// A comes back and follows. The topic allows unclean leader election:
+// otherwise B, knowing it lost m2, would wait for A to answer (and hand
+// leadership to it) instead of leading with its short log as Kafka's B
+// does in KIP-101's story. It returns the records of B (the leader then)
+// and of A once A has caught up and then taken over.
+func kip101(t *testing.T, bugs bugzoo.Set) (onB, onA map[int64]string) {
+	tc, a, b := kip101LoseM2(t, bugs, true)
 	// B reopened below its checkpointed high watermark: before serving it
-	// asks the other replica (A, down: no answer) for recoveryWait (3s).
+	// asks the other replica (A, down: no answer) for recoveryWait (3s),
+	// as the topic allows unclean leader election.
 	tc.run(4 * time.Second)
 	for i, m := range []string{"m3-", "m4-"} {
 		if pr, ok := tc.produce(b, 1, "t", 0, records(1, m, int64(3+i)), 5000); !ok || pr.ErrorCode != 0 || pr.BaseOffset != int64(1+i) {
@@ -341,6 +354,28 @@ func kip101(t *testing.T, bugs bugzoo.Set) (onB, onA map[int64]string) {
 	return onB, onA
 }
 
+// TestClusterSuspectLeaderWaitsForTheReplicaHoldingMore is KIP-101's
+// story on a topic that does not allow unclean leader election: B,
+// elected without m2 while A (which holds m2) is down, does not lead with
+// its short log however long A stays away; once A is back and answers,
+// B hands leadership to it and m2, acknowledged, is still there.
+func TestClusterSuspectLeaderWaitsForTheReplicaHoldingMore(t *testing.T) {
+	tc, a, b := kip101LoseM2(t, 0, false)
+	tc.run(15 * time.Second) // far past the 3 s an unclean topic waits
+	if pr, ok := tc.produce(b, 1, "t", 0, records(1, "m3-", 3), 2000); ok && pr.ErrorCode == 0 {
+		t.Fatalf("B accepted m3 at %d while A, holding m2, was down", pr.BaseOffset)
+	}
+	tc.w.Restart(bname(a))
+	tc.eventually(30*time.Second, "A leads with m2", func() bool {
+		st, ok := tc.broker(a).Partition("t", 0)
+		return ok && st.IsLeader && st.HighWatermark >= 2
+	})
+	onA, _, code := tc.fetchAll(a, "t", 0)
+	if code != 0 || !strings.HasPrefix(onA[1], "m2-") {
+		t.Fatalf("read A: %s, %v: m2 lost", errName(code), onA)
+	}
+}
+
 func TestClusterKIP101EpochTruncationPreventsDivergence(t *testing.T) {
 	onB, onA := kip101(t, 0)
 	for o, v := range onB {
@@ -363,11 +398,7 @@ func TestClusterFollowerWithLostLogDirRecoversFromPeers(t *testing.T) {
 	tc := newTestCluster(t, 6, 3, 0, nil)
 	tc.createTopic(1, "t", 1, 3, map[string]string{"min.insync.replicas": "2"})
 	l := tc.leader("t", 0)
-	for i := 0; i < 4; i++ {
-		if pr, ok := tc.produce(l, -1, "t", 0, records(2, "v", int64(i)), 5000); !ok || pr.ErrorCode != 0 {
-			t.Fatalf("produce: %s", errName(pr.ErrorCode))
-		}
-	}
+	tc.produceBatches(l, "t", 4)
 	f := l%3 + 1
 	tc.w.Crash(bname(f), disk.LoseUnsynced)
 	// The follower's disk loses the partition directory altogether.
@@ -605,4 +636,41 @@ func TestConsumerFetchBetweenHighWatermarkAndLogEnd(t *testing.T) {
 		}
 	}
 	tc.w.Net().Heal()
+}
+
+// TestClusterFollowerAnswersItsRecoveringLeader checks the answer a
+// follower gives its leader's recovery inquiry (replica_recovery.go): for
+// an epoch newer than any it holds, its newest epoch and its log end
+// offset (Kafka's leader would say UNDEFINED), so a leader that lost the
+// batches of a later epoch still learns how far the follower's log goes;
+// for an epoch it holds, Kafka's answer. Anyone else asking a follower
+// gets NOT_LEADER_OR_FOLLOWER.
+func TestClusterFollowerAnswersItsRecoveringLeader(t *testing.T) {
+	tc := newTestCluster(t, 4, 3, 0, nil)
+	tc.createTopic(1, "t", 1, 3, map[string]string{"min.insync.replicas": "2"})
+	l := tc.leader("t", 0)
+	tc.produceBatches(l, "t", 3)
+	tc.waitReplicated("t", 1)
+	f := l%3 + 1
+	st, _ := tc.broker(f).Partition("t", 0)
+	ask := func(replicaID int32, epoch int32) kmsg.OffsetForLeaderEpochResponseTopicPartition {
+		o := kmsg.NewPtrOffsetForLeaderEpochRequest()
+		o.Version, o.ReplicaID = 4, replicaID
+		ot := kmsg.NewOffsetForLeaderEpochRequestTopic()
+		ot.Topic = "t"
+		op := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
+		op.CurrentLeaderEpoch, op.LeaderEpoch = st.LeaderEpoch, epoch
+		ot.Partitions = append(ot.Partitions, op)
+		o.Topics = append(o.Topics, ot)
+		return tc.mustCall(f, o).(*kmsg.OffsetForLeaderEpochResponse).Topics[0].Partitions[0]
+	}
+	for _, epoch := range []int32{st.LeaderEpoch, st.LeaderEpoch + 5, 1<<31 - 1} {
+		a := ask(int32(l), epoch)
+		if a.ErrorCode != 0 || a.LeaderEpoch != st.LeaderEpoch || a.EndOffset != 6 {
+			t.Fatalf("asked for epoch %d: %s, epoch %d, end %d; want epoch %d, end 6", epoch, errName(a.ErrorCode), a.LeaderEpoch, a.EndOffset, st.LeaderEpoch)
+		}
+	}
+	if a := ask(int32(f%3+1), st.LeaderEpoch); a.ErrorCode != kerr.NotLeaderForPartition.Code {
+		t.Fatalf("a non-leader asking a follower: %s", errName(a.ErrorCode))
+	}
 }

@@ -17,8 +17,10 @@ package broker
 // Loglab addition (replica_recovery.go): a follower answers, from its own
 // log, a v3+ request whose ReplicaID is the partition's leader at the
 // follower's current leader epoch: the leader recovering from lost data
-// asks its replicas how far their logs go. (A follower never sends
-// OffsetForLeaderEpoch to another follower, so the two cannot mix.)
+// asks its replicas for their newest epoch and log end offset (an epoch
+// newer than the follower's latest is answered for its latest). (A
+// follower never sends OffsetForLeaderEpoch to another follower, so the
+// two cannot mix.)
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -64,8 +66,15 @@ func (b *Broker) endOffsetForEpoch(p *partition, req *kmsg.OffsetForLeaderEpochR
 	if p.replicated && version >= 3 && p.log != nil && !p.isLeader && req.ReplicaID >= 0 && req.ReplicaID != b.cfg.NodeID &&
 		req.ReplicaID == p.leader && rp.CurrentLeaderEpoch == p.leaderEpoch {
 		// Our leader, recovering its leadership, asks how far our log
-		// goes (replica_recovery.go): answer from our own log.
-		op.LeaderEpoch, op.EndOffset = p.log.EndOffsetForEpoch(rp.LeaderEpoch)
+		// goes (replica_recovery.go): answer from our own log. An epoch
+		// newer than our latest is answered with our latest and our log
+		// end offset (Kafka's leader would say UNDEFINED: it never is
+		// asked for an epoch newer than its own).
+		e := rp.LeaderEpoch
+		if latest, ok := p.log.LatestEpoch(); ok && e > latest {
+			e = latest
+		}
+		op.LeaderEpoch, op.EndOffset = p.log.EndOffsetForEpoch(e)
 		return nil
 	}
 	if p.replicated {

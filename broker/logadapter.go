@@ -68,6 +68,7 @@ func (d *diskLog) AppendAsFollower(b []byte) error {
 func (d *diskLog) TruncateTo(offset int64) error                { return d.l.TruncateTo(offset) }
 func (d *diskLog) AssignEpoch(epoch int32, start int64) error   { return d.l.AssignEpoch(epoch, start) }
 func (d *diskLog) LatestEpoch() (int32, bool)                   { return d.l.LatestEpoch() }
+func (d *diskLog) RecoveryCut() (int64, bool)                   { return d.l.RecoveryCut() }
 func (d *diskLog) EndOffsetForEpoch(epoch int32) (int32, int64) { return d.l.EndOffsetForEpoch(epoch) }
 
 func (d *diskLog) EpochAt(offset int64) int32 {

@@ -53,6 +53,9 @@ type partitionLog interface {
 	MaxTimestamp() (offset, timestamp int64, err error)
 	// RecoveryPoint is the durable offset: every offset below it is synced.
 	RecoveryPoint() int64
+	// RecoveryCut is the offset at which opening the log cut a torn or
+	// corrupt tail (ok false: it cut nothing).
+	RecoveryCut() (offset int64, ok bool)
 	// Size is the log's bytes on disk (segments).
 	Size() int64
 	// WhenDurable calls done once every offset below end is durable.
@@ -122,7 +125,12 @@ type partition struct {
 	suspect   bool
 	suspectHW int64
 	hwEpoch   int32
+	// seen is the image's state of the partition last logged.
+	seen seenState
 }
+
+// seenState is what changes when the controller changes a partition.
+type seenState struct{ leaderEpoch, partitionEpoch int32 }
 
 // markSuspect records that the log lost committed data below hw.
 func (p *partition) markSuspect(hw int64, hwEpoch int32) {
@@ -136,9 +144,12 @@ func (p *partition) markSuspect(hw int64, hwEpoch int32) {
 }
 
 // maybeUnsuspect clears suspect once the follower's log holds everything
-// the lost high watermark covered.
-func (p *partition) maybeUnsuspect() {
-	if p.suspect && p.log.LogEndOffset() >= p.suspectHW {
+// the lost high watermark covered and everything its leader has committed
+// (leaderHW, from a fetch response): the lost range's true end is not
+// always known (a cut tail), but whatever was committed before the loss
+// is below the leader's high watermark.
+func (p *partition) maybeUnsuspect(leaderHW int64) {
+	if leo := p.log.LogEndOffset(); p.suspect && leo >= p.suspectHW && leo >= leaderHW {
 		p.suspect = false
 	}
 }

@@ -491,7 +491,7 @@ func (f *replicaFetcher) applyFetched(p *partition, rp *kmsg.FetchResponseTopicP
 		}
 	}
 	p.hw = max(min(rp.HighWatermark, p.log.LogEndOffset()), 0)
-	p.maybeUnsuspect()
+	p.maybeUnsuspect(rp.HighWatermark)
 	if len(rp.RecordBatches) > 0 && p.topic.cfg.SyncsEveryAppend() {
 		// As Kafka's follower flushes inside its append under
 		// flush.messages=1, fetch on (and so report the new end offset)

@@ -1,53 +1,73 @@
 package broker
 
-// Leadership recovery: a replica whose log reopened shorter than its
-// checkpointed high watermark (p.suspect: power loss with unsynced data,
-// a torn or rotten tail cut by recovery) has lost committed records. When
-// the controller elects it anyway — typically as the last ISR member, the
-// case Kafka's KIP-966 addresses — it must not serve its short log and
-// make the followers truncate to it. Instead it first asks every other
-// registered replica — fenced ones too: a broker whose heartbeats lapsed
-// during a pause is fenced but still holds its log — how far its log
-// matches the committed one: an
-// OffsetForLeaderEpoch for the epoch of the checkpointed high watermark
-// (hwEpoch), which a follower answers from its own log for a replica that
-// claims a leader epoch at least as new as its own (key23). By the epoch
-// invariant, a replica whose hwEpoch data ends at offset X holds the
-// committed log up to X.
+// Leadership recovery: a replica whose log may have lost committed
+// records (p.suspect) — it reopened shorter than its checkpointed high
+// watermark, its recovery cut a torn or rotten tail, or a truncation hit
+// rot and dropped the log — must not serve its short log and make the
+// followers truncate to it when the controller elects it anyway
+// (typically as the last ISR member: Kafka's "last replica standing",
+// which KIP-966 addresses by keeping such a replica out of the eligible
+// leaders and recovering from the others). Instead it first asks every
+// other replica of the partition — fenced ones too: a broker whose
+// heartbeats lapsed during a pause is fenced but still holds its log —
+// for the newest leader epoch in its log and its log end offset: an
+// OffsetForLeaderEpoch for epoch MaxInt32, which a follower answers from
+// its own log for its current leader (key23).
 //
-// If a usable replica holds more than this one, the leader adds it to the
-// ISR and steps down to it (AlterPartition, then AlterPartition.StepDown);
-// if the one holding the most is fenced, it waits for it to be unfenced,
-// up to recoveryMaxWait;
-// otherwise — nobody answers within the recovery wait, or nobody holds
-// more — it leads with what it has, as Kafka does, and whatever it lacks
-// is lost. Until then it answers NOT_LEADER_OR_FOLLOWER to everyone, so
-// no follower truncates to it.
+// Logs are ranked as Raft ranks them (§5.4.1): the newer last epoch
+// wins, then the longer log. A follower holds an epoch only through a
+// batch that leader wrote, and below that batch its log is the leader's
+// (KIP-101/279 truncation), so among replicas that did not lose data
+// the best-ranked one holds every committed record the others hold.
+//
+// The suspect waits until every other replica has answered — a replica
+// that does not answer may hold the only copy of a committed record —
+// and then, if the best-ranked one ranks above its own log, adds it to
+// the ISR and steps down to it (AlterPartition, then
+// AlterPartition.StepDown), waiting for it to be unfenced if it is
+// fenced; otherwise it leads with its own log. Only a topic that allows
+// unclean leader election gives up waiting (after recoveryWait, or
+// recoveryMaxWait for a fenced replica holding more) and leads with the
+// best it heard of. Until it decides it answers NOT_LEADER_OR_FOLLOWER to
+// everyone, so no follower truncates to it.
 
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
 	"github.com/loglab/loglab/broker/metadata"
 	"github.com/loglab/loglab/host"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// recoveryWait bounds how long a suspect leader waits for the other
-// replicas' answers; recoveryMaxWait how long it waits for a replica that
-// answered with more of the committed log, but is fenced, to come back
-// (a broker whose heartbeats lapsed during a pause is fenced yet holds
-// the data: leading without it would truncate it away).
+// recoveryWait bounds how long a suspect leader of a topic that allows
+// unclean leader election waits for the other replicas' answers;
+// recoveryMaxWait how long it waits for a replica that answered with
+// more of the log, but is fenced, to come back. Other topics wait as long
+// as it takes: leading without an answer may truncate committed records
+// away.
 const (
 	recoveryWait    = 3 * time.Second
 	recoveryMaxWait = 10 * time.Second
 )
 
+// logPos ranks a replica's log: its newest leader epoch, then its end.
+type logPos struct {
+	epoch int32
+	end   int64
+}
+
+func (a logPos) above(b logPos) bool {
+	return a.epoch > b.epoch || (a.epoch == b.epoch && a.end > b.end)
+}
+
 // recovery is a suspect leader's inquiry.
 type recovery struct {
-	answers  map[int32]int64 // replica → end of its log matching the committed one
+	answers  map[int32]logPos // replica → its log's newest epoch and end
 	pending  int
 	deadline time.Duration // Monotonic: stop waiting for a fenced replica
 	timer    host.Timer
@@ -59,7 +79,7 @@ type recovery struct {
 // startRecovery begins the inquiry for the suspect leader p.
 func (b *Broker) startRecovery(p *partition) {
 	ls := p.lead
-	rc := &recovery{answers: map[int32]int64{}, deadline: b.h.Monotonic() + recoveryMaxWait}
+	rc := &recovery{answers: map[int32]logPos{}, deadline: b.h.Monotonic() + recoveryMaxWait}
 	ls.recovery = rc
 	img := b.follower.Image()
 	b.log.Warn("leading a partition whose log lost committed data: asking the other replicas first",
@@ -74,7 +94,9 @@ func (b *Broker) startRecovery(p *partition) {
 		rc.pending++
 		b.probe(p, ls, rc, r, br.Addr)
 	}
-	rc.timer = b.h.AfterFunc(recoveryWait, func() { b.decideRecovery(p, ls, rc) })
+	if p.topic.cfg.UncleanLeaderElectionEnable {
+		rc.timer = b.h.AfterFunc(recoveryWait, func() { b.decideRecovery(p, ls, rc) })
+	}
 	if rc.pending == 0 {
 		b.decideRecovery(p, ls, rc)
 	}
@@ -89,7 +111,7 @@ func (b *Broker) probe(p *partition, ls *leaderState, rc *recovery, r int32, add
 	rt := kmsg.NewOffsetForLeaderEpochRequestTopic()
 	rt.Topic = p.topic.name
 	rp := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
-	rp.Partition, rp.CurrentLeaderEpoch, rp.LeaderEpoch = p.index, p.leaderEpoch, p.hwEpoch
+	rp.Partition, rp.CurrentLeaderEpoch, rp.LeaderEpoch = p.index, p.leaderEpoch, math.MaxInt32
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
 	buf := appendRequest(nil, req, 1, "leader-recovery")
@@ -106,18 +128,19 @@ func (b *Broker) probe(p *partition, ls *leaderState, rc *recovery, r int32, add
 			return
 		}
 		a := resp.Topics[0].Partitions[0]
-		if a.ErrorCode != 0 {
+		pos := logPos{a.LeaderEpoch, a.EndOffset}
+		switch a.ErrorCode {
+		case 0:
+		case kerr.KafkaStorageError.Code:
+			pos = logPos{-1, -1} // its copy is offline: it holds nothing to serve
+		default:
 			b.retryProbe(p, ls, rc, r, addr)
 			return
-		}
-		end := int64(-1)
-		if a.LeaderEpoch == p.hwEpoch {
-			end = a.EndOffset
 		}
 		if _, seen := rc.answers[r]; !seen {
 			rc.pending--
 		}
-		rc.answers[r] = end
+		rc.answers[r] = pos
 		if rc.pending == 0 {
 			b.decideRecovery(p, ls, rc)
 		}
@@ -157,29 +180,36 @@ func (pc *probeConn) OnFrame(_ host.Conn, frame []byte) {
 
 func (pc *probeConn) OnClose(host.Conn, error) { pc.onClose() }
 
-// decideRecovery hands leadership to the replica holding the most of the
-// committed log, or leads with this one's.
+// decideRecovery hands leadership to the replica whose log ranks best,
+// or leads with this one's.
 func (b *Broker) decideRecovery(p *partition, ls *leaderState, rc *recovery) {
 	if rc.done || rc.deciding || p.lead != ls {
 		return
 	}
+	unclean := p.topic.cfg.UncleanLeaderElectionEnable
+	if rc.pending > 0 && !unclean {
+		return // every replica must answer first; the last answer decides
+	}
 	img := b.follower.Image()
-	best, bestR := p.log.LogEndOffset(), b.cfg.NodeID // among usable replicas
-	most, mostR := p.log.LogEndOffset(), b.cfg.NodeID // among all that answered
+	own := logPos{-1, p.log.LogEndOffset()}
+	if e, ok := p.log.LatestEpoch(); ok {
+		own.epoch = e
+	}
+	best, bestR := own, b.cfg.NodeID // among usable replicas
+	most, mostR := own, b.cfg.NodeID // among all that answered
 	for _, r := range slices.Sorted(maps.Keys(rc.answers)) {
-		end := rc.answers[r]
-		if end > most {
-			most, mostR = end, r
+		pos := rc.answers[r]
+		if pos.above(most) {
+			most, mostR = pos, r
 		}
-		if end > best && img.Usable(r) {
-			best, bestR = end, r
+		if pos.above(best) && img.Usable(r) {
+			best, bestR = pos, r
 		}
 	}
-	if mostR != bestR && b.h.Monotonic() < rc.deadline {
+	if mostR != bestR && (!unclean || b.h.Monotonic() < rc.deadline) {
 		// The replica holding the most is fenced: wait for it (its
 		// unfencing changes the image; decide again shortly).
-		rc.timer.Stop()
-		rc.timer = b.h.AfterFunc(200*time.Millisecond, func() { b.decideRecovery(p, ls, rc) })
+		b.decideLater(p, ls, rc)
 		return
 	}
 	if bestR == b.cfg.NodeID {
@@ -187,40 +217,27 @@ func (b *Broker) decideRecovery(p *partition, ls *leaderState, rc *recovery) {
 		return
 	}
 	rc.deciding = true
-	b.log.Warn("handing leadership to a replica holding more of the committed log", "topic", p.topic.name, "partition", p.index, "to", bestR, "its_end", best, "our_end", p.log.LogEndOffset())
+	b.log.Warn("handing leadership to a replica holding more of the committed log", "topic", p.topic.name, "partition", p.index,
+		"to", bestR, "its_epoch", best.epoch, "its_end", best.end, "our_epoch", own.epoch, "our_end", own.end)
 	fail := func(err error) {
 		rc.deciding = false
-		if b.h.Monotonic() < rc.deadline {
+		if !unclean || b.h.Monotonic() < rc.deadline {
 			// The controller may be moving (NOT_CONTROLLER, a lost
 			// connection): try the hand-over again rather than lead
 			// with a log known to be short.
 			b.log.Info("hand-over not committed; trying again", "topic", p.topic.name, "partition", p.index, "err", err)
-			rc.timer.Stop()
-			rc.timer = b.h.AfterFunc(200*time.Millisecond, func() { b.decideRecovery(p, ls, rc) })
+			b.decideLater(p, ls, rc)
 			return
 		}
 		b.log.Info("hand-over not committed; leading with our log", "topic", p.topic.name, "partition", p.index, "err", err)
 		b.finishRecovery(p, ls, rc, "hand-over failed")
 	}
-	grow := append(slices.Clone(p.isr), bestR)
-	b.follower.Submit(metadata.Record{Type: metadata.TypeAlterPartition, AlterPartition: &metadata.AlterPartition{
-		Topic: p.topic.name, Partition: p.index, BrokerID: b.cfg.NodeID, BrokerEpoch: b.follower.BrokerEpoch(),
-		LeaderEpoch: p.leaderEpoch, PartitionEpoch: p.partitionEpoch, ISR: grow,
-	}}, func(res metadata.Result, err error) {
-		if p.lead != ls || rc.done {
-			return
-		}
-		if err == nil {
-			err = res.Err
-		}
-		if err != nil || res.Partition == nil {
-			fail(fmt.Errorf("grow ISR: %w", err))
-			return
-		}
-		isr := slices.DeleteFunc(slices.Clone(res.Partition.ISR), func(r int32) bool { return r == b.cfg.NodeID })
+	stepDown := func(leaderEpoch, partitionEpoch int32, isr []int32) {
+		to := bestR
 		b.follower.Submit(metadata.Record{Type: metadata.TypeAlterPartition, AlterPartition: &metadata.AlterPartition{
 			Topic: p.topic.name, Partition: p.index, BrokerID: b.cfg.NodeID, BrokerEpoch: b.follower.BrokerEpoch(),
-			LeaderEpoch: res.Partition.LeaderEpoch, PartitionEpoch: res.Partition.PartitionEpoch, ISR: isr, StepDown: true,
+			LeaderEpoch: leaderEpoch, PartitionEpoch: partitionEpoch, StepDown: true, StepDownTo: &to,
+			ISR: slices.DeleteFunc(slices.Clone(isr), func(r int32) bool { return r == b.cfg.NodeID }),
 		}}, func(res metadata.Result, err error) {
 			if p.lead != ls || rc.done {
 				return
@@ -233,13 +250,43 @@ func (b *Broker) decideRecovery(p *partition, ls *leaderState, rc *recovery) {
 			}
 			// Success: the image makes us a follower (becomeFollower).
 		})
+	}
+	if slices.Contains(p.isr, bestR) {
+		stepDown(p.leaderEpoch, p.partitionEpoch, p.isr)
+		return
+	}
+	b.follower.Submit(metadata.Record{Type: metadata.TypeAlterPartition, AlterPartition: &metadata.AlterPartition{
+		Topic: p.topic.name, Partition: p.index, BrokerID: b.cfg.NodeID, BrokerEpoch: b.follower.BrokerEpoch(),
+		LeaderEpoch: p.leaderEpoch, PartitionEpoch: p.partitionEpoch, ISR: append(slices.Clone(p.isr), bestR),
+	}}, func(res metadata.Result, err error) {
+		if p.lead != ls || rc.done {
+			return
+		}
+		if err == nil {
+			err = res.Err
+		}
+		if err != nil || res.Partition == nil {
+			fail(fmt.Errorf("grow ISR: %w", err))
+			return
+		}
+		stepDown(res.Partition.LeaderEpoch, res.Partition.PartitionEpoch, res.Partition.ISR)
 	})
+}
+
+// decideLater runs decideRecovery again shortly.
+func (b *Broker) decideLater(p *partition, ls *leaderState, rc *recovery) {
+	if rc.timer != nil {
+		rc.timer.Stop()
+	}
+	rc.timer = b.h.AfterFunc(200*time.Millisecond, func() { b.decideRecovery(p, ls, rc) })
 }
 
 // finishRecovery ends the inquiry; this broker leads with its own log.
 func (b *Broker) finishRecovery(p *partition, ls *leaderState, rc *recovery, why string) {
 	rc.done = true
-	rc.timer.Stop()
+	if rc.timer != nil {
+		rc.timer.Stop()
+	}
 	for _, c := range rc.probes {
 		c.Close()
 	}

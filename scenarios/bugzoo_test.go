@@ -32,6 +32,7 @@ var bugZoo = []zooEntry{
 	{"follower-truncates-to-hw", "replicated-kip-101-leader-epoch-truncation-prevents-divergence"},
 	{"fenced-leader-accepts-writes", "replicated-controller-leader-crash-and-isolation-loses-nothing"},
 	{"unclean-election", "replicated-isr-shrunk-to-leader-stays-offline-without-unclean-election-loses-nothing"},
+	{"recovery-loss-trusted", "replicated-last-isr-replica-loses-committed-records-in-recovery-never-leads-with-them"},
 	// Consumer groups and idempotence.
 	{"commit-stale-generation", "group-member-paused-or-partitioned-past-its-session-is-fenced"},
 	{"skip-sequence-check", "idempotent-producer-connection-resets-store-nothing-twice"},

@@ -1,6 +1,9 @@
 package scenarios
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestClusterSwarmRegressionFencedReplicaHoldsCommittedLog pins the seeds
 // of cluster-swarm that lost acknowledged writes before the fix: a
@@ -50,6 +53,52 @@ func TestClusterSwarmRegressionOfflineReplicaLeavesISR(t *testing.T) {
 // partition now cuts any pause short.
 func TestClusterSwarmRegressionFetcherNotWedged(t *testing.T) {
 	swarmSeedsPass(t, 1208, 1219, 1680)
+}
+
+// TestClusterSwarmRegressionRecoveryLossNeverLeads pins cluster-swarm's
+// seeds 5000447, 5000471 and 8000218 (issue 15): a replica whose log
+// lost committed records in recovery (rot cut by recovery) was the last
+// ISR member, was elected and led with its short log, so the followers
+// truncated acknowledged records away (divergent-offset 1, 59 and 1,345).
+// Three holes, one per seed: a cut below a stale high-watermark
+// checkpoint went unnoticed (5000447); the inquiry asked for the epoch of
+// the lost high watermark and took a follower that never saw that epoch
+// for one holding nothing (5000471); it gave up waiting after 3 s while
+// the replica holding everything was down (8000218). The seeds run from
+// the library's files, which write out every knob and fault they drew
+// (the scenario is the same on every build; cluster-swarm's draws may
+// change), at the seed each file pins.
+func TestClusterSwarmRegressionRecoveryLossNeverLeads(t *testing.T) {
+	n := 0
+	for _, sc := range fileScenarios() {
+		seed := sc.compiled.spec.Seed
+		if !strings.HasPrefix(sc.Name, "cluster-swarm-seed-") || seed == nil {
+			continue
+		}
+		n++
+		res, err := sc.Run(Options{Seed: *seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.OK {
+			t.Errorf("%s seed %d: %v %v\nrepro: %s", sc.Name, *seed, res.Anomalies, firstFindings(res, 3), res.Repro)
+		}
+	}
+	if n < 3 {
+		t.Fatalf("found %d cluster-swarm-seed-* scenarios with a pinned seed, want 3", n)
+	}
+}
+
+// TestClusterSwarmRegressionHandOverNamesItsTarget pins seeds 5000754 and
+// 5001409, which failed on liveness while issue 15 was being fixed: the
+// replica a recovering leader chose was already in the ISR, so growing
+// the ISR to add it was refused as an invalid request and retried for
+// the rest of the run (and a step-down elected the first ISR member in
+// replica order, not the chosen one). The leader now steps down naming
+// its target (AlterPartition.StepDownTo) and grows the ISR only when the
+// target is not a member.
+func TestClusterSwarmRegressionHandOverNamesItsTarget(t *testing.T) {
+	swarmSeedsPass(t, 5000754, 5001409)
 }
 
 // swarmSeedsPass runs cluster-swarm on each seed; every run must meet the

@@ -32,7 +32,7 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 	p.broker.Metrics = rec
 	p.knobs = append(p.knobs, bugKnob(zoo)...)
 	p.knobs = append(p.knobs, c.modelKnobs...)
-	w := sim.NewWorld(sim.Config{Seed: opts.Seed, RecordTrace: opts.RecordTrace, MaxEvents: 50_000_000, Net: c.net, Disk: c.disk})
+	w := sim.NewWorld(sim.Config{Seed: opts.Seed, RecordTrace: opts.RecordTrace, MaxEvents: 50_000_000, Net: c.net, Disk: c.disk, Log: opts.NodeLog, LogLevel: opts.NodeLogLevel})
 	if p.cluster {
 		// Raft's election jitter reads crypto/rand.Reader: seed it for
 		// this run (process-wide: cluster runs never run in parallel in

@@ -2,15 +2,16 @@ package scenarios
 
 import (
 	"errors"
-
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/loglab/loglab/checkers"
 	"github.com/loglab/loglab/checkers/history"
-	"strconv"
-	"strings"
 )
 
 // Scenario is a named, seeded experiment.
@@ -37,6 +38,11 @@ type Options struct {
 	// Bugs names bug-zoo switches to turn on in the system under test:
 	// deliberate bugs that exist to measure the testbed's detection power.
 	Bugs []string
+	// NodeLog receives the nodes' own logs (brokers, controllers, clients),
+	// each line stamped with the node's virtual time (nil: discarded).
+	// Logging draws nothing from the world, so it leaves the trace as it is.
+	NodeLog      io.Writer
+	NodeLogLevel slog.Level
 }
 
 func (o Options) logf(format string, args ...any) {

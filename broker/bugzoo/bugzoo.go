@@ -56,6 +56,12 @@ const (
 	// without checking their producer sequence numbers, so a retried
 	// batch is stored twice.
 	SkipSequenceCheck
+	// RecoveryLossTrusted: a replica whose log reopened shorter than what
+	// it had (recovery cut a torn or rotten tail, or the log ends below
+	// the checkpointed high watermark) trusts it anyway: elected, it leads
+	// at once with its short log and the other replicas truncate to it —
+	// Kafka's "last replica standing" hole before KIP-966.
+	RecoveryLossTrusted
 
 	numBugs
 )
@@ -74,6 +80,7 @@ var names = [numBugs]string{
 
 	CommitStaleGeneration: "commit-stale-generation",
 	SkipSequenceCheck:     "skip-sequence-check",
+	RecoveryLossTrusted:   "recovery-loss-trusted",
 }
 
 // String is the bug's name.

@@ -23,6 +23,9 @@ type Log struct {
 	segs           []*segment // ascending base offsets; the last is active
 	logStartOffset int64
 	recoveryPoint  int64
+	// recoveryCut is the offset at which Open's recovery cut a torn or
+	// corrupt tail (-1: it cut nothing). See RecoveryCut.
+	recoveryCut int64
 
 	flush  flusher
 	ckpt   checkpointer
@@ -52,7 +55,7 @@ type Log struct {
 // synchronously (see the package doc). A first sync round is started at
 // once; RecoveryPoint reaches LogEndOffset when it completes.
 func Open(h host.Host, dir string, cfg Config) (*Log, error) {
-	l := &Log{h: h, dir: dir, cfg: cfg.withDefaults()}
+	l := &Log{h: h, dir: dir, cfg: cfg.withDefaults(), recoveryCut: -1}
 	l.ckpt.rp, l.ckpt.claimRP = -1, -1
 	l.epochs.dirtyFrom, l.epochs.flightFrom = math.MaxInt64, math.MaxInt64
 	if err := l.recover(); err != nil {

@@ -126,6 +126,7 @@ func (l *Log) recover() error {
 			}
 			l.h.Logger().Warn("log recovery truncates a torn or corrupt tail",
 				"dir", l.dir, "segment", s.base, "position", res.end, "offset", s.next, "reason", fmt.Sprint(res.bad))
+			l.recoveryCut = s.next
 			for _, b := range bases[i+1:] {
 				if err := l.removeSegmentFiles(&segment{base: b}); err != nil {
 					return fmt.Errorf("log: remove segment %d: %w", b, err)
@@ -141,6 +142,7 @@ func (l *Log) recover() error {
 			}
 			if l.cfg.Bugs.Has(bugzoo.RecoveryKeepsCorruptTail) { // bugzoo: test-only deliberate bug
 				s.size = size
+				l.recoveryCut = -1
 			} else if err := s.log.Truncate(res.end); err != nil {
 				return fmt.Errorf("log: truncate segment %d: %w", s.base, err)
 			}
@@ -234,4 +236,14 @@ func (l *Log) loadTrusted(s *segment, nextBase int64, haveBoth bool) error {
 	}
 	l.rolled = append(l.rolled, s)
 	return nil
+}
+
+// RecoveryCut reports the offset at which Open's recovery cut a torn or
+// corrupt tail, and whether it cut one. Recovery cannot tell a torn write
+// that was never acknowledged from synced records that rotted: in a
+// replicated partition the bytes it dropped may have held committed
+// records, so the replica must not lead with this log before asking the
+// others (broker/replica_recovery.go).
+func (l *Log) RecoveryCut() (offset int64, ok bool) {
+	return l.recoveryCut, l.recoveryCut >= 0
 }

@@ -219,8 +219,20 @@ func TestGarbageAndTornTails(t *testing.T) {
 			if l.Size() != sumSizes(written) {
 				t.Fatalf("size %d want %d", l.Size(), sumSizes(written))
 			}
+			// The broker must learn that recovery dropped bytes: in a
+			// replicated partition they may have held committed records.
+			if cut, ok := l.RecoveryCut(); !ok || cut != l.LogEndOffset() {
+				t.Fatalf("RecoveryCut() = %d, %v; want %d, true", cut, ok, l.LogEndOffset())
+			}
 		})
 	}
+	t.Run("intact", func(t *testing.T) {
+		w, _ := closedLog(t, 40)
+		l := mustOpen(t, simDriver{w}, dir, smallCfg)
+		if cut, ok := l.RecoveryCut(); ok {
+			t.Fatalf("RecoveryCut() = %d on an intact log", cut)
+		}
+	})
 }
 
 func sumSizes(bs [][]byte) int64 {
@@ -263,6 +275,9 @@ func TestZeroHoleAboveRecoveryPoint(t *testing.T) {
 			}
 			pos += int64(len(b))
 		}
+	}
+	if cut, ok := l.RecoveryCut(); !ok || cut != l.LogEndOffset() {
+		t.Fatalf("RecoveryCut() = %d, %v; want %d, true", cut, ok, l.LogEndOffset())
 	}
 }
 

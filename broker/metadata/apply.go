@@ -394,8 +394,8 @@ func (img *Image) replicaOffline(t *Topic, p *Partition, r int32) Result {
 	return Result{Partition: &cp}
 }
 
-// stepDown removes the leader from the ISR and elects the first usable
-// remaining member (AlterPartition.StepDown).
+// stepDown removes the leader from the ISR and elects StepDownTo, or the
+// first usable remaining member (AlterPartition.StepDown).
 func (img *Image) stepDown(p *Partition, ap *AlterPartition) Result {
 	want := slices.DeleteFunc(slices.Clone(p.ISR), func(r int32) bool { return r == p.Leader })
 	var isr []int32
@@ -409,7 +409,7 @@ func (img *Image) stepDown(p *Partition, ap *AlterPartition) Result {
 	}
 	l := NoLeader
 	for _, r := range isr {
-		if img.Usable(r) {
+		if img.Usable(r) && (ap.StepDownTo == nil || *ap.StepDownTo == r) {
 			l = r
 			break
 		}

@@ -193,6 +193,31 @@ func TestAlterPartitionStepDown(t *testing.T) {
 	}
 }
 
+// StepDownTo names the member to elect (a recovering leader hands over
+// to the replica whose log ranks best, not to the first in replica order).
+func TestAlterPartitionStepDownTo(t *testing.T) {
+	c, epochs := newCluster(t, 3)
+	c.mustOK(Record{Type: TypeCreateTopic, CreateTopic: &CreateTopic{Name: "t", Assignments: [][]int32{{1, 2, 3}}}})
+	p := *c.img.Partition("t", 0)
+	to := func(r int32) *int32 { return &r }
+	a := AlterPartition{Topic: "t", BrokerID: 1, BrokerEpoch: epochs[0], LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch,
+		StepDown: true, ISR: []int32{2, 3}}
+	for _, bad := range []int32{1, 7} {
+		a.StepDownTo = to(bad)
+		if res := c.apply(Record{Type: TypeAlterPartition, AlterPartition: &a}); !errors.Is(res.Err, kerr.IneligibleReplica) {
+			t.Errorf("step down to %d: %v", bad, res.Err)
+		}
+	}
+	a.StepDownTo = to(3)
+	res := c.mustOK(Record{Type: TypeAlterPartition, AlterPartition: &a})
+	if res.Partition.Leader != 3 || !slices.Equal(res.Partition.ISR, []int32{2, 3}) {
+		t.Fatalf("step down to 3: %+v", res.Partition)
+	}
+	if err := c.img.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestPreferredElectionAfterRecovery(t *testing.T) {
 	c, epochs := newCluster(t, 2)
 	c.mustOK(Record{Type: TypeCreateTopic, CreateTopic: &CreateTopic{Name: "t", Assignments: [][]int32{{1, 2}}}})

@@ -116,9 +116,11 @@ type DeleteTopic struct {
 // broker epoch, leader epoch and partition epoch.
 //
 // StepDown (a loglab addition) is a leader giving up the partition because
-// its own replica is unusable (a corrupt batch in its log): ISR is then the
-// current ISR without the leader, and a usable member of it is elected in
-// replica order (no member usable: INELIGIBLE_REPLICA, nothing changes).
+// its own replica is unusable (a corrupt batch in its log) or holds less
+// than another (broker/replica_recovery.go): ISR is then the current ISR
+// without the leader, and StepDownTo is elected if given, else a usable
+// member in replica order (StepDownTo not a usable member, or no member
+// usable: INELIGIBLE_REPLICA, nothing changes).
 //
 // Offline (a loglab addition, like Kafka's report of offline log
 // directories, KIP-112) is any replica, at its current broker epoch,
@@ -135,6 +137,7 @@ type AlterPartition struct {
 	PartitionEpoch int32   `json:"partitionEpoch"`
 	ISR            []int32 `json:"isr"`
 	StepDown       bool    `json:"stepDown,omitempty"`
+	StepDownTo     *int32  `json:"stepDownTo,omitempty"`
 	Offline        bool    `json:"offline,omitempty"`
 }
 

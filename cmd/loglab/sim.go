@@ -40,6 +40,8 @@ func newSimRunCmd() *cobra.Command {
 		asJSON bool
 		outDir string
 		bugs   []string
+		logTo  string
+		level  string
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -78,7 +80,20 @@ Exit status: 0 when the scenario's expectations hold, 1 when they do not.`,
 			if asJSON {
 				knobsTo = cmd.ErrOrStderr()
 			}
-			res, err := runOne(sc, seed, outDir != "", knobsTo, bugs...)
+			opts := scenarios.Options{Seed: seed, RecordTrace: outDir != "", Bugs: bugs}
+			if logTo != "" {
+				lvl, err := parseLogLevel(level)
+				if err != nil {
+					return err
+				}
+				f, err := os.Create(logTo)
+				if err != nil {
+					return fmt.Errorf("--node-log: %w", err)
+				}
+				defer f.Close()
+				opts.NodeLog, opts.NodeLogLevel = f, lvl
+			}
+			res, err := runOne(sc, opts, knobsTo)
 			if err != nil {
 				return err
 			}
@@ -107,28 +122,26 @@ Exit status: 0 when the scenario's expectations hold, 1 when they do not.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.Flags().StringVar(&outDir, "out", "", "write result.json, verdicts.json, summary.txt, trace.txt, history.jsonl\n(and porcupine's HTML for a partition found not linearizable) to this directory")
 	cmd.Flags().StringArrayVar(&bugs, "bug", nil, "turn on a bug-zoo switch (repeatable; see docs/bugzoo.md)")
+	cmd.Flags().StringVar(&logTo, "node-log", "", "write every node's own log (elections, truncations, recoveries), stamped with virtual time, to this file")
+	cmd.Flags().StringVar(&level, "node-log-level", "info", "level of --node-log: debug, info, warn or error")
 	return cmd
 }
 
 // runOne runs a scenario and measures its wall time (the one thing the
 // simulator cannot know).
-func runOne(sc *scenarios.Scenario, seed uint64, recordTrace bool, knobs io.Writer, bugs ...string) (*scenarios.Result, error) {
+func runOne(sc *scenarios.Scenario, opts scenarios.Options, knobs io.Writer) (*scenarios.Result, error) {
 	start := time.Now()
-	res, err := sc.Run(scenarios.Options{
-		Seed:        seed,
-		RecordTrace: recordTrace,
-		Bugs:        bugs,
-		Log: func(format string, args ...any) {
-			if knobs != nil {
-				fmt.Fprintf(knobs, format+"\n", args...)
-			}
-		},
-	})
+	opts.Log = func(format string, args ...any) {
+		if knobs != nil {
+			fmt.Fprintf(knobs, format+"\n", args...)
+		}
+	}
+	res, err := sc.Run(opts)
 	if err != nil {
-		return nil, fmt.Errorf("scenario %s seed %d: %w", sc.Name, seed, err)
+		return nil, fmt.Errorf("scenario %s seed %d: %w", sc.Name, opts.Seed, err)
 	}
 	res.WallSeconds = time.Since(start).Seconds()
-	for _, b := range bugs {
+	for _, b := range opts.Bugs {
 		res.Repro += " --bug " + b // the repro must turn the same bugs on
 	}
 	return res, nil
