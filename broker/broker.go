@@ -275,7 +275,7 @@ func (b *Broker) openTopic(tt topics.Topic) (*topic, error) {
 		dir := partitionDir(t.name, i)
 		if err := b.h.Disk().MkdirAll(dir); err != nil {
 			p.offline = err
-		} else if p.log, err = b.openLog(b.h, dir, cfg); err != nil {
+		} else if p.log, err = b.openLog(b.h, dir, cfg, false); err != nil {
 			p.offline = err
 		}
 		if p.offline != nil {

@@ -231,14 +231,22 @@ func (b *Broker) reconcilePartition(img *metadata.Image, p *partition, ip *metad
 		return
 	}
 	if p.log == nil {
-		err := b.openPartitionLog(p)
-		if errors.Is(err, plog.ErrCorruption) && b.othersHold(img, ip) {
-			// Synced data rotted: our copy is lost, but other in-sync
-			// replicas hold it. Start empty and fetch it from them.
+		err := b.openPartitionLog(p, false)
+		if errors.Is(err, plog.ErrCorruption) {
 			dir := partitionDir(p.topic.name, p.index)
-			b.log.Warn("partition log corrupt below its recovery point; wiping it to refetch from the other in-sync replicas", "dir", dir, "err", err, "isr", fmt.Sprint(ip.ISR))
-			if err = removeAll(b.h.Disk(), dir); err == nil {
-				err = b.openPartitionLog(p)
+			if b.othersHold(img, ip) {
+				// Synced data rotted: our copy is lost, but other in-sync
+				// replicas hold it. Start empty and fetch it from them.
+				b.log.Warn("partition log corrupt below its recovery point; wiping it to refetch from the other in-sync replicas", "dir", dir, "err", err, "isr", fmt.Sprint(ip.ISR))
+				if err = removeAll(b.h.Disk(), dir); err == nil {
+					err = b.openPartitionLog(p, false)
+				}
+			} else {
+				// No other in-sync replica: keep what is intact, cut at
+				// the rot, and count as having lost committed records
+				// (suspect): out-of-sync replicas may hold the rest.
+				b.log.Warn("partition log corrupt below its recovery point; cutting it at the rot", "dir", dir, "err", err, "isr", fmt.Sprint(ip.ISR))
+				err = b.openPartitionLog(p, true)
 			}
 		}
 		if err != nil {
@@ -381,8 +389,8 @@ func (b *Broker) whenIdleOnce(f func()) {
 const partitionMetadataFile = "partition.metadata"
 
 // openPartitionLog opens a replica's log, wiping a directory that belongs
-// to another topic ID.
-func (b *Broker) openPartitionLog(p *partition) error {
+// to another topic ID; scanAll: see logOpener.
+func (b *Broker) openPartitionLog(p *partition, scanAll bool) error {
 	d := b.h.Disk()
 	dir := partitionDir(p.topic.name, p.index)
 	want := "version: 0\ntopic_id: " + p.topic.id.String() + "\n"
@@ -408,7 +416,7 @@ func (b *Broker) openPartitionLog(p *partition) error {
 		d.SyncDir(dir, func(error) {})
 		d.SyncDir("", func(error) {})
 	}
-	l, err := b.openLog(b.h, dir, p.topic.cfg)
+	l, err := b.openLog(b.h, dir, p.topic.cfg, scanAll)
 	if err != nil {
 		return err
 	}
@@ -473,6 +481,39 @@ func writeSmallFile(d host.Disk, name, content string) error {
 	}
 	f.Sync(func(error) { f.Close() })
 	return nil
+}
+
+// reopenRotten reopens a replica's log that failed on a corrupt batch,
+// scanning every segment: recovery cuts it at the first corrupt batch and
+// keeps the intact prefix, which makes the replica suspect, so it asks the
+// other replicas before leading and refetches the rest as a follower.
+// Kafka keeps such a log directory offline until the broker restarts; a
+// partition whose only in-sync replica rotted then stays offline for good
+// even though its out-of-sync replicas hold its records (cluster-swarm
+// seed 9000769). If the reopen fails the partition stays offline.
+func (b *Broker) reopenRotten(p *partition) {
+	l := p.log
+	l.Close(func(error) {
+		if b.stopping || p.log != l || b.topics[p.topic.name] != p.topic {
+			return
+		}
+		if p.lead != nil {
+			b.failProduceWaits(p, kerr.NotLeaderForPartition)
+			p.lead.endRecovery()
+			p.lead = nil
+		}
+		b.stopFollowing(p)
+		p.log, p.role = nil, roleKey{leader: -2}
+		if err := b.openPartitionLog(p, true); err != nil {
+			p.log = l // closed: every call fails, as offline expects
+			b.log.Error("partition stays offline: reopening its log failed", "topic", p.topic.name, "partition", p.index, "err", err)
+			return
+		}
+		p.offline = nil
+		b.log.Warn("partition log reopened after corruption, cut at the first corrupt batch", "topic", p.topic.name, "partition", p.index,
+			"log_end_offset", p.log.LogEndOffset())
+		b.reconcile()
+	})
 }
 
 // reportOffline tells the controller that this broker's copy of p is

@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/loglab/loglab/broker/batch"
+	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -259,4 +260,7 @@ func (b *Broker) takeOffline(p *partition, err error) {
 	b.h.Post(p.wake)
 	b.syncShard(p)
 	b.reportOffline(p)
+	if p.replicated && errors.Is(err, plog.ErrCorruption) {
+		b.reopenRotten(p)
+	}
 }

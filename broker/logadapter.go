@@ -15,9 +15,9 @@ import (
 // defaultLogOpener opens a partition with package broker/log; onFlush
 // (nil: none) hears every flush round's duration.
 func defaultLogOpener(onFlush func(time.Duration)) logOpener {
-	return func(h host.Host, dir string, cfg topics.Config) (partitionLog, error) {
+	return func(h host.Host, dir string, cfg topics.Config, scanAll bool) (partitionLog, error) {
 		lc := logConfig(cfg)
-		lc.OnFlush = onFlush
+		lc.OnFlush, lc.ScanAll = onFlush, scanAll
 		l, err := plog.Open(h, dir, lc)
 		if err != nil {
 			return nil, err

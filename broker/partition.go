@@ -66,8 +66,10 @@ type partitionLog interface {
 	Close(done func(error))
 }
 
-// logOpener opens (creating if needed) the log of one partition in dir.
-type logOpener func(h host.Host, dir string, cfg topics.Config) (partitionLog, error)
+// logOpener opens (creating if needed) the log of one partition in dir;
+// scanAll makes recovery scan every segment and cut the log at the first
+// corrupt batch (plog.Config.ScanAll).
+type logOpener func(h host.Host, dir string, cfg topics.Config, scanAll bool) (partitionLog, error)
 
 // topic is a live topic: visible to clients once its catalogue entry is
 // durable, invisible again as soon as its deletion starts.

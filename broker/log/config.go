@@ -45,6 +45,13 @@ type Config struct {
 	// Bugs switches on deliberate bugs, for testing the testbed only
 	// (package bugzoo); the zero value, none, is the only correct one.
 	Bugs bugzoo.Set
+	// ScanAll makes Open scan every segment, not only those from the
+	// recovery point on, and cut the log at the first torn or corrupt
+	// batch wherever it lies (RecoveryCut reports it) instead of refusing
+	// a log corrupt below its recovery point. A replica whose log rotted
+	// reopens this way: it keeps the intact prefix, and its peers hold the
+	// rest (broker/replica_recovery.go).
+	ScanAll bool
 }
 
 // Defaults.

@@ -122,7 +122,7 @@ func (l *Log) fail(err error) error {
 		return l.failed
 	}
 	l.failed = fmt.Errorf("%w: %s: %w", ErrLogFailed, l.dir, err)
-	l.h.Logger().Error("partition log failed; offline until restart", "dir", l.dir, "err", err)
+	l.h.Logger().Error("partition log failed; it serves nothing until reopened", "dir", l.dir, "err", err)
 	if l.flush.timer != nil {
 		l.flush.timer.Stop()
 		l.flush.timer = nil

@@ -22,6 +22,9 @@ func (l *Log) recover() error {
 		return fmt.Errorf("log: list %s: %w", l.dir, err)
 	}
 	rp, lso := l.readCheckpoint(names)
+	if l.cfg.ScanAll {
+		rp = min(rp, lso) // trust nothing: scan from the log start
+	}
 	l.ckpt.rp, l.ckpt.claimRP = rp, rp
 	fileEpochs, epochsOK := l.readEpochCheckpoint(names)
 	var scanned epochRebuilder

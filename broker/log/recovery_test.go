@@ -323,6 +323,29 @@ func TestBitRotBelowRecoveryPoint(t *testing.T) {
 			t.Fatalf("Open: %v", err)
 		}
 	})
+	t.Run("ScanAll: the log is cut at the rot, the prefix kept", func(t *testing.T) {
+		for _, seg := range []string{"first", "last"} {
+			w, written := closedLog(t, 60)
+			logs := segFiles(w, logSuffix)
+			name := logs[0]
+			if seg == "last" {
+				name = logs[len(logs)-1]
+			}
+			if err := w.disk.BitRot(name, 700); err != nil {
+				t.Fatal(err)
+			}
+			cfg := smallCfg
+			cfg.ScanAll = true
+			l := mustOpen(t, simDriver{w}, dir, cfg)
+			n := assertPrefix(t, l, written, 0)
+			if n == 0 || n >= len(written) {
+				t.Fatalf("%s segment: kept %d of %d batches", seg, n, len(written))
+			}
+			if cut, ok := l.RecoveryCut(); !ok || cut != l.LogEndOffset() {
+				t.Fatalf("%s segment: RecoveryCut() = %d, %v; log end %d", seg, cut, ok, l.LogEndOffset())
+			}
+		}
+	})
 	t.Run("missing tail below recovery point: open fails", func(t *testing.T) {
 		w, _ := closedLog(t, 60)
 		logs := segFiles(w, logSuffix)
