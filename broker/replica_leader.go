@@ -39,8 +39,6 @@ type leaderState struct {
 	// removed from the ISR locally.
 	localDropped []int32
 	waits        []*produceWait
-	// corruptLogged: the "cannot hand over" error was logged once.
-	corruptLogged bool
 	// recovery is the inquiry of a suspect leader (replica_recovery.go);
 	// while it runs the partition serves nobody.
 	recovery *recovery
@@ -407,10 +405,14 @@ func (b *Broker) corruptRead(p *partition, at int64, err error) {
 		usable = usable || img.Usable(r)
 	}
 	if !usable {
-		if !ls.corruptLogged {
-			ls.corruptLogged = true
-			b.log.Error("corrupt batch in the log of the only usable in-sync replica; cannot hand over", "topic", p.topic.name, "partition", p.index, "offset", at, "err", err)
-		}
+		// Nobody in the ISR to hand over to, and no follower can fetch
+		// past the rot to rejoin it: reopen the log cut at the rot
+		// (reopenRotten). The cut makes this replica suspect, so as
+		// leader it asks the out-of-sync replicas, which may hold the
+		// rest, before serving again (cluster-swarm seed 9002147).
+		b.log.Error("corrupt batch in the log of the only usable in-sync replica; reopening it cut at the rot", "topic", p.topic.name, "partition", p.index, "offset", at, "err", err)
+		p.offline = fmt.Errorf("broker: reopening the log after a corrupt batch at offset %d: %w", at, err)
+		b.reopenRotten(p)
 		return
 	}
 	b.log.Warn("corrupt batch in the leader's log; stepping down", "topic", p.topic.name, "partition", p.index, "offset", at, "err", err, "isr", fmt.Sprint(isr))
