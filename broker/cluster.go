@@ -421,14 +421,14 @@ func (b *Broker) openPartitionLog(p *partition, scanAll bool) error {
 		return err
 	}
 	p.log = l
-	hw, hwEpoch := readHWCheckpoint(d, dir)
+	hw, _ := readHWCheckpoint(d, dir)
 	p.hw = min(hw, l.LogEndOffset())
 	p.hwSaved = p.hw
 	if hw > l.LogEndOffset() {
-		p.markSuspect(hw, hwEpoch)
+		p.markSuspect(hw)
 		b.log.Warn("partition log reopened below its checkpointed high watermark: committed data was lost here", "dir", dir, "log_end_offset", l.LogEndOffset(), "high_watermark_checkpoint", hw)
 	}
-	if cut, ok := l.RecoveryCut(); ok && !b.cfg.Bugs.Has(bugzoo.RecoveryLossTrusted) { // bugzoo: test-only deliberate bug
+	if cut, ok := l.RecoveryCut(); ok {
 		// The high watermark checkpoint is written once a second: it may
 		// predate records that were committed, synced and have now rotted
 		// or been cut. Whatever recovery dropped may have been committed,
@@ -436,7 +436,7 @@ func (b *Broker) openPartitionLog(p *partition, scanAll bool) error {
 		// "unclean shutdown" replica, which Kafka keeps out of the
 		// eligible leaders) and stays suspect until, as a follower, it
 		// has caught up with its leader's high watermark.
-		p.markSuspect(max(hw, cut+1), l.EpochAt(cut-1))
+		p.markSuspect(max(hw, cut+1))
 		b.log.Warn("partition log recovery cut its tail: committed records may be lost here", "dir", dir, "log_end_offset", l.LogEndOffset(), "cut_at", cut)
 	}
 	if b.cfg.Bugs.Has(bugzoo.RecoveryLossTrusted) { // bugzoo: test-only deliberate bug

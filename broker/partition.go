@@ -118,15 +118,14 @@ type partition struct {
 	lead *leaderState
 	// follow is the follower's fetch state; nil unless following a leader.
 	follow *followState
-	// suspect: the log is shorter than a high watermark it once had
-	// (suspectHW; hwEpoch: the leader epoch of the batch just below it) —
-	// it reopened short after a crash, or a truncation hit rot and dropped
-	// the log — so it lost committed data and leads only after asking the
-	// other replicas (replica_recovery.go). It stays suspect until, as a
-	// follower, its log reaches suspectHW again.
+	// suspect: the log may be shorter than a high watermark it once had
+	// (suspectHW) — it reopened short after a crash, recovery cut a torn
+	// or rotten tail, or a truncation hit rot and dropped the log — so it
+	// may have lost committed data and leads only after asking the other
+	// replicas (replica_recovery.go). It stays suspect until, as a
+	// follower, its log reaches suspectHW and its leader's high watermark.
 	suspect   bool
 	suspectHW int64
-	hwEpoch   int32
 	// seen is the image's state of the partition last logged.
 	seen seenState
 }
@@ -135,12 +134,12 @@ type partition struct {
 type seenState struct{ leaderEpoch, partitionEpoch int32 }
 
 // markSuspect records that the log lost committed data below hw.
-func (p *partition) markSuspect(hw int64, hwEpoch int32) {
+func (p *partition) markSuspect(hw int64) {
 	if hw <= p.log.LogEndOffset() {
 		return
 	}
 	if !p.suspect || hw > p.suspectHW {
-		p.suspectHW, p.hwEpoch = hw, hwEpoch
+		p.suspectHW = hw
 	}
 	p.suspect = true
 }

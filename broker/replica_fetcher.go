@@ -129,14 +129,10 @@ func (b *Broker) truncate(p *partition, offset int64) {
 		// back above the high watermark this replica is suspect: elected
 		// meanwhile, it asks the others before leading.
 		b.log.Warn("truncation hit a corrupt batch; truncating the whole log", "topic", p.topic.name, "partition", p.index, "err", err)
-		hwEpoch := int32(-1)
-		if p.hw > 0 {
-			hwEpoch = p.log.EpochAt(p.hw - 1)
-		}
 		lost := p.hw
 		err = p.log.TruncateTo(p.log.LogStartOffset())
 		if err == nil {
-			p.markSuspect(lost, hwEpoch)
+			p.markSuspect(lost)
 		}
 	}
 	if err != nil {

@@ -390,8 +390,8 @@ func (b *Broker) checkpointHWs() {
 // down: it keeps answering KAFKA_STORAGE_ERROR for the damaged range.
 func (b *Broker) corruptRead(p *partition, at int64, err error) {
 	ls := p.lead
-	if ls == nil || p.zombie || ls.alterInFlight {
-		return
+	if ls == nil || p.zombie || ls.alterInFlight || p.offline != nil {
+		return // (offline: a reopen after an earlier corrupt read is under way)
 	}
 	img := b.follower.Image()
 	var isr []int32

@@ -83,7 +83,7 @@ func (b *Broker) startRecovery(p *partition) {
 	ls.recovery = rc
 	img := b.follower.Image()
 	b.log.Warn("leading a partition whose log lost committed data: asking the other replicas first",
-		"topic", p.topic.name, "partition", p.index, "log_end_offset", p.log.LogEndOffset(), "hw_epoch", p.hwEpoch)
+		"topic", p.topic.name, "partition", p.index, "log_end_offset", p.log.LogEndOffset(), "suspect_hw", p.suspectHW)
 	for _, r := range p.replicas {
 		// Fenced replicas are asked too: fencing says their heartbeats
 		// lapsed, not that their logs are gone.

@@ -131,7 +131,7 @@ func runLogCrashWith(opts Options, bugs logCrashBugs) (*Result, error) {
 	if k.Bugs, err = opts.bugSet(); err != nil {
 		return nil, err
 	}
-	w := sim.NewWorld(sim.Config{Seed: opts.Seed, RecordTrace: opts.RecordTrace})
+	w := sim.NewWorld(sim.Config{Seed: opts.Seed, RecordTrace: opts.RecordTrace, Log: opts.NodeLog, LogLevel: opts.NodeLogLevel})
 	res := &Result{Scenario: "log-crash", Seed: opts.Seed, Repro: ReproCommand("log-crash", opts.Seed)}
 	res.Knobs = append(w.Knobs(), k.lines()...)
 	for _, l := range res.Knobs {

@@ -199,7 +199,7 @@ func runSingleBroker(opts Options, v singleBrokerVariant) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := sim.NewWorld(sim.Config{Seed: opts.Seed, RecordTrace: opts.RecordTrace, MaxEvents: 20_000_000})
+	w := sim.NewWorld(sim.Config{Seed: opts.Seed, RecordTrace: opts.RecordTrace, MaxEvents: 20_000_000, Log: opts.NodeLog, LogLevel: opts.NodeLogLevel})
 	res := &Result{Scenario: v.name, Seed: opts.Seed, Repro: ReproCommand(v.name, opts.Seed), Expected: v.expected}
 	res.Knobs = append(append(w.Knobs(), k.lines(v)...), bugKnob(zoo)...)
 	for _, l := range res.Knobs {
