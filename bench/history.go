@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"github.com/loglab/loglab/checkers"
-	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/checkers/queue"
+	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/reports"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // A bench run with RunOptions.History records what its clients did as a
-// history (checkers/history) and checks it with the queue checker, so one
+// history (history) and checks it with the queue checker, so one
 // run gives throughput, latency and measured loss:
 //
 //   - every record's value starts with a unique id ("p<producer>-<n>|"),

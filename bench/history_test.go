@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 

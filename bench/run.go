@@ -11,7 +11,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/reports"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"

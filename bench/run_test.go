@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 )
 
 // A small run against a real broker: every record scheduled is

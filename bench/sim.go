@@ -8,7 +8,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"gopkg.in/yaml.v3"
 
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/reports"
 	"github.com/loglab/loglab/scenarios"
 )

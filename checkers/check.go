@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/loglab/loglab/checkers/group"
-	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/checkers/linearizable"
 	"github.com/loglab/loglab/checkers/liveness"
 	"github.com/loglab/loglab/checkers/queue"
 	"github.com/loglab/loglab/checkers/verdict"
+	"github.com/loglab/loglab/history"
 )
 
 // ErrUnknownChecker classifies a checker name that is not one of Names.

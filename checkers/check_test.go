@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loglab/loglab/checkers/history"
-	"github.com/loglab/loglab/checkers/internal/histgen"
 	"github.com/loglab/loglab/checkers/queue"
 	"github.com/loglab/loglab/checkers/verdict"
+	"github.com/loglab/loglab/history"
+	"github.com/loglab/loglab/history/histgen"
 )
 
 func jsonl(t testing.TB, ops []history.Op) []byte {

@@ -36,7 +36,7 @@
 // library and its verdict (without a timeout) does not depend on scheduling.
 //
 // Ownership and imports: this package owns the Report and the selection of
-// checkers. It imports checkers/history, checkers/verdict and the three
+// checkers. It imports history, checkers/verdict and the three
 // checkers, and does no I/O: the caller hands it an io.Reader and, for
 // porcupine's HTML, a WriteFile callback (linearizable.Options.WriteFile).
 package checkers

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim"
 	"github.com/twmb/franz-go/pkg/kerr"

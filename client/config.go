@@ -3,7 +3,7 @@ package client
 import (
 	"time"
 
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 )
 
 // Acks is the produce acknowledgement setting. The zero value is AcksAll,

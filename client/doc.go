@@ -6,7 +6,7 @@
 // Ownership and imports: the client owns connections to brokers, API version
 // negotiation, metadata, partitioning, batching, retries, the fetch loop and
 // the history records of its operations. It imports host, broker/batch (the
-// record batch codec), checkers/history, franz-go's kmsg (request and
+// record batch codec), history, franz-go's kmsg (request and
 // response bodies) and kerr (error codes), and the standard library.
 //
 // # Threading
@@ -42,7 +42,7 @@
 // # Outcomes and the history
 //
 // Every Produce records an invoke and exactly one completion (see package
-// checkers/history): ok with the offset; fail when the record certainly was
+// history): ok with the offset; fail when the record certainly was
 // not written (a definite broker error, never sent, closed); info when it
 // may have been (an attempt timed out or lost its connection after sending,
 // REQUEST_TIMED_OUT or NOT_ENOUGH_REPLICAS_AFTER_APPEND, acks=0). A later

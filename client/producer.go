@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/loglab/loglab/broker/batch"
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/host"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"

@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/loglab/loglab/checkers"
-	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/checkers/liveness"
 	"github.com/loglab/loglab/checkers/queue"
 	"github.com/loglab/loglab/checkers/verdict"
+	"github.com/loglab/loglab/history"
 )
 
 // check runs the file's checkers on the run's history and turns their

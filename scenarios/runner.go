@@ -5,8 +5,8 @@ import (
 
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/metrics"
-	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/faults"
+	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim"
 )

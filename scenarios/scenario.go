@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/loglab/loglab/checkers"
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 )
 
 // Scenario is a named, seeded experiment.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/topics"
-	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/client"
+	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim"
 	"github.com/loglab/loglab/sim/disk"

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 )
 
 // checkSingleBroker is the single-broker scenarios' durability checker, a

@@ -3,7 +3,7 @@ package scenarios
 import (
 	"testing"
 
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/sim"
 )
 

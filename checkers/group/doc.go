@@ -1,10 +1,10 @@
 // Package group checks consumer-group histories: what the classic group
 // protocol promises members and their committed offsets, judged from the
 // operations clients record (assign, revoke, commit, fetch-offset, and the
-// polls group members make; see checkers/history).
+// polls group members make; see history).
 //
 // Ownership and imports: this package owns the group anomalies and their
-// definitions; it imports checkers/history and checkers/verdict only.
+// definitions; it imports history and checkers/verdict only.
 //
 // # Anomalies (per group, topic and partition)
 //

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/checkers/verdict"
+	"github.com/loglab/loglab/history"
 	"pgregory.net/rapid"
 )
 

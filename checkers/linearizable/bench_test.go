@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/loglab/loglab/checkers/history"
-	"github.com/loglab/loglab/checkers/internal/histgen"
 	"github.com/loglab/loglab/checkers/verdict"
+	"github.com/loglab/loglab/history"
+	"github.com/loglab/loglab/history/histgen"
 )
 
 // BenchmarkPartition10k: one partition, 10,000 operations — 4 producers

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
-	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/checkers/verdict"
+	"github.com/loglab/loglab/history"
 )
 
 // Name is this checker's name in reports and on the command line.

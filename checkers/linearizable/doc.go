@@ -99,7 +99,7 @@
 // "linearizable-<topic>-<partition>.html".
 //
 // Ownership and imports: this package owns the model and the translation of
-// a history into porcupine operations. It imports checkers/history,
+// a history into porcupine operations. It imports history,
 // checkers/verdict and github.com/anishathalye/porcupine; it does no I/O of
 // its own (the caller's WriteFile does).
 package linearizable

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/anishathalye/porcupine"
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 )
 
 // unknownOffset marks a send whose offset the history does not tell (an info

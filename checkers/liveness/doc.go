@@ -27,6 +27,6 @@
 // they are comparable only within one process, so use a single client's
 // clock (or a simulated run) for this check.
 //
-// Ownership and imports: this package imports checkers/history and
+// Ownership and imports: this package imports history and
 // checkers/verdict only, and does no I/O.
 package liveness

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/checkers/verdict"
+	"github.com/loglab/loglab/history"
 )
 
 // Name is this checker's name in reports and on the command line.

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglab/loglab/checkers/internal/histgen"
 	"github.com/loglab/loglab/checkers/verdict"
+	"github.com/loglab/loglab/history/histgen"
 )
 
 var R = histgen.R

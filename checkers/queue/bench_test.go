@@ -3,9 +3,9 @@ package queue
 import (
 	"testing"
 
-	"github.com/loglab/loglab/checkers/history"
-	"github.com/loglab/loglab/checkers/internal/histgen"
 	"github.com/loglab/loglab/checkers/verdict"
+	"github.com/loglab/loglab/history"
+	"github.com/loglab/loglab/history/histgen"
 )
 
 // BenchmarkQueue1M: 1,000,000 operations over 8 partitions, 8 producers

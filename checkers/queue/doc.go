@@ -65,6 +65,6 @@
 // order events happen, which is meaningful in simulation and in real runs
 // alike.
 //
-// Ownership and imports: this package imports checkers/history and
+// Ownership and imports: this package imports history and
 // checkers/verdict only, and does no I/O.
 package queue

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/checkers/verdict"
+	"github.com/loglab/loglab/history"
 )
 
 // lostWrites: an acknowledged value that no poll ever returned is lost when

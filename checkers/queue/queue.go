@@ -5,8 +5,8 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/checkers/verdict"
+	"github.com/loglab/loglab/history"
 )
 
 // Name is this checker's name in reports and on the command line.

@@ -3,9 +3,9 @@ package queue
 import (
 	"testing"
 
-	"github.com/loglab/loglab/checkers/history"
-	"github.com/loglab/loglab/checkers/internal/histgen"
 	"github.com/loglab/loglab/checkers/verdict"
+	"github.com/loglab/loglab/history"
+	"github.com/loglab/loglab/history/histgen"
 	"pgregory.net/rapid"
 )
 

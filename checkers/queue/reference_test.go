@@ -12,9 +12,9 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/loglab/loglab/checkers/history"
-	"github.com/loglab/loglab/checkers/internal/histgen"
 	"github.com/loglab/loglab/checkers/verdict"
+	"github.com/loglab/loglab/history"
+	"github.com/loglab/loglab/history/histgen"
 	"pgregory.net/rapid"
 )
 

@@ -4,7 +4,7 @@
 //
 // Ownership and imports: this package owns only these types and their
 // deterministic ordering. It imports the standard library and
-// checkers/history; the checkers (linearizable, queue, liveness) and the
+// history; the checkers (linearizable, queue, liveness) and the
 // top-level checkers package import it, never the other way round.
 //
 // Invariants: everything here is JSON-serialisable and ordered

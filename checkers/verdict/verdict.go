@@ -3,7 +3,7 @@ package verdict
 import (
 	"sort"
 
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 )
 
 // Verdict is a checker's conclusion.

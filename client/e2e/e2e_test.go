@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/loglab/loglab/broker"
-	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/client"
+	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim"
 )

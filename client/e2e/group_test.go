@@ -10,9 +10,9 @@ import (
 
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/checkers"
-	"github.com/loglab/loglab/checkers/history"
 	"github.com/loglab/loglab/checkers/verdict"
 	"github.com/loglab/loglab/client"
+	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim"
 )

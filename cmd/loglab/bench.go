@@ -21,7 +21,7 @@ import (
 
 	"github.com/loglab/loglab/bench"
 	"github.com/loglab/loglab/bench/embedded"
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/host/realhost"
 )
 

@@ -26,7 +26,7 @@ func newCheckCmd() *cobra.Command {
 		Use:   "check",
 		Short: "Run the checkers over a recorded history (JSONL)",
 		Long: `Run loglab's checkers over a history in the JSONL format of package
-checkers/history, recorded in simulation or by a real run (produce/consume
+history, recorded in simulation or by a real run (produce/consume
 --history). The checkers: ` + strings.Join(checkers.Names(), ", ") + ` (all by default).
 
 --out DIR writes porcupine's HTML visualization of every partition found not

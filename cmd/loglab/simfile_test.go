@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/scenarios"
 )
 

@@ -3,15 +3,16 @@
 // correct history — operations concurrent at random, some ending info or
 // pending — from a sequential log, so every checker must find it clean.
 //
-// Ownership and imports: test support only (internal to checkers); imports
-// checkers/history and math/rand/v2 with an explicit seed.
+// Ownership and imports: test and benchmark support for the checkers and
+// the history package; imports history and math/rand/v2 with an explicit
+// seed. Nothing in production imports it.
 package histgen
 
 import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/loglab/loglab/checkers/history"
+	"github.com/loglab/loglab/history"
 )
 
 // Builder appends records; times advance by Step per record unless set

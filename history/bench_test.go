@@ -3,8 +3,8 @@ package history_test
 import (
 	"testing"
 
-	"github.com/loglab/loglab/checkers/history"
-	"github.com/loglab/loglab/checkers/internal/histgen"
+	"github.com/loglab/loglab/history"
+	"github.com/loglab/loglab/history/histgen"
 )
 
 // BenchmarkPair1M pairs the history of the queue checker's benchmark:
