@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/loglab/loglab/broker"
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/host/realhost"
-	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/loglab/loglab/wire"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // The broker's produce path without the network: the broker runs on
@@ -120,7 +122,7 @@ func do(tb testing.TB, rt *realhost.Runtime, f func(host.Host)) {
 }
 
 // roundTrip sends one request and decodes the answer it got.
-func (pb *pipeBroker) roundTrip(tb testing.TB, req kmsg.Request, resp kmsg.Response) {
+func (pb *pipeBroker) roundTrip(tb testing.TB, req kmsg.Request) kmsg.Response {
 	tb.Helper()
 	frame := requestFrame(req, 1)
 	var before int
@@ -139,8 +141,7 @@ func (pb *pipeBroker) roundTrip(tb testing.TB, req kmsg.Request, resp kmsg.Respo
 			}
 		})
 		if got != nil {
-			decodeResponse(tb, got, req, resp)
-			return
+			return decodeResponse(tb, got, req, 1)
 		}
 		if time.Now().After(deadline) {
 			tb.Fatalf("no answer to api key %d", req.Key())
@@ -151,22 +152,18 @@ func (pb *pipeBroker) roundTrip(tb testing.TB, req kmsg.Request, resp kmsg.Respo
 
 // requestFrame encodes req as a frame (no length prefix: the Host strips it).
 func requestFrame(req kmsg.Request, corr int32) []byte {
-	f := kmsg.NewRequestFormatter(kmsg.FormatterClientID("bench"))
-	return f.AppendRequest(nil, req, corr)[4:]
+	return wire.AppendRequest(nil, req, corr, "bench")
 }
 
-// decodeResponse skips the response header (correlation id, plus the
-// empty tag section of a flexible response) and reads the body.
-func decodeResponse(tb testing.TB, frame []byte, req kmsg.Request, resp kmsg.Response) {
+// decodeResponse checks the correlation id, skips the response header and
+// reads the body.
+func decodeResponse(tb testing.TB, frame []byte, req kmsg.Request, corr int32) kmsg.Response {
 	tb.Helper()
-	resp.SetVersion(req.GetVersion())
-	body := frame[4:]
-	if resp.IsFlexible() {
-		body = body[1:] // no tagged fields
-	}
-	if err := resp.ReadFrom(body); err != nil {
+	resp, err := wire.ReadResponse(frame, req, corr)
+	if err != nil {
 		tb.Fatalf("decode api key %d response: %v", req.Key(), err)
 	}
+	return resp
 }
 
 func (pb *pipeBroker) createTopic(tb testing.TB, name string) {
@@ -176,8 +173,7 @@ func (pb *pipeBroker) createTopic(tb testing.TB, name string) {
 	rt := kmsg.NewCreateTopicsRequestTopic()
 	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = name, 1, 1
 	req.Topics = append(req.Topics, rt)
-	resp := kmsg.NewPtrCreateTopicsResponse()
-	pb.roundTrip(tb, req, resp)
+	resp := pb.roundTrip(tb, req).(*kmsg.CreateTopicsResponse)
 	if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
 		tb.Fatalf("create topic: %+v", resp.Topics)
 	}
@@ -218,9 +214,7 @@ func (pb *pipeBroker) lastProduce(tb testing.TB) (frames int, resp *kmsg.Produce
 	do(tb, pb.rt, func(host.Host) { frames, last = pb.conn.frames, pb.conn.last })
 	req := kmsg.NewPtrProduceRequest()
 	req.SetVersion(produceVersion)
-	resp = kmsg.NewPtrProduceResponse()
-	decodeResponse(tb, last, req, resp)
-	return frames, resp
+	return frames, decodeResponse(tb, last, req, 7).(*kmsg.ProduceResponse)
 }
 
 // chunk is how many frames one trip to the loop hands over: enough to

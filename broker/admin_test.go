@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/loglab/loglab/broker"
-	"github.com/loglab/loglab/broker/batch"
+	"github.com/loglab/loglab/wire/batch"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

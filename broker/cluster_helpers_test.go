@@ -1,20 +1,21 @@
 package broker_test
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/broker/controller"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/loglab/loglab/wire"
 )
 
 // netClient is a test node that talks to any broker over netsim, one
@@ -39,8 +40,8 @@ type netClientConn struct {
 }
 
 func (cc netClientConn) OnFrame(_ host.Conn, f []byte) {
-	if len(f) >= 4 {
-		cc.c.answers[int32(binary.BigEndian.Uint32(f))] = f
+	if corr, _, err := wire.ParseResponseHeader(f, false); err == nil {
+		cc.c.answers[corr] = f
 	}
 }
 
@@ -186,13 +187,8 @@ func (tc *testCluster) call(i int, req kmsg.Request, limit time.Duration) (kmsg.
 	if f == nil {
 		return nil, false
 	}
-	resp := req.ResponseKind()
-	resp.SetVersion(req.GetVersion())
-	body := f[4:]
-	if resp.IsFlexible() && req.Key() != 18 {
-		body = body[1:]
-	}
-	if err := resp.ReadFrom(body); err != nil {
+	resp, err := wire.ReadResponse(f, req, corr)
+	if err != nil {
 		tc.t.Fatal(err)
 	}
 	return resp, true

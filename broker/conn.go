@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/loglab/loglab/host"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/host"
+	"github.com/loglab/loglab/wire"
 )
 
 // conn is one client connection. Requests are handled in arrival order
@@ -43,7 +45,7 @@ type slot struct {
 // request is one parsed request being handled.
 type request struct {
 	cn       *conn
-	hdr      requestHeader
+	hdr      wire.RequestHeader
 	kreq     kmsg.Request
 	slot     *slot
 	answered bool
@@ -104,7 +106,7 @@ func (cn *conn) pump() {
 
 // handleFrame parses one request and dispatches it by API key.
 func (cn *conn) handleFrame(frame []byte) {
-	key, version, corr, err := peekHeader(frame)
+	key, version, corr, err := wire.PeekRequestHeader(frame)
 	if err != nil {
 		cn.fail("unparseable request header", err)
 		return
@@ -124,13 +126,13 @@ func (cn *conn) handleFrame(frame []byte) {
 	}
 	kreq := kmsg.RequestForKey(key)
 	kreq.SetVersion(version)
-	hdr, body, err := parseHeader(frame, kreq.IsFlexible())
+	hdr, body, err := wire.ParseRequestHeader(frame, kreq.IsFlexible())
 	if err != nil {
 		cn.fail(fmt.Sprintf("api key %d v%d", key, version), err)
 		return
 	}
 	if err := kreq.ReadFrom(body); err != nil {
-		cn.fail(fmt.Sprintf("api key %d v%d body", key, version), fmt.Errorf("%w: %v", ErrMalformedRequest, err))
+		cn.fail(fmt.Sprintf("api key %d v%d body", key, version), fmt.Errorf("%w: %w", wire.ErrMalformed, err))
 		return
 	}
 	s := &slot{}
@@ -149,7 +151,7 @@ func (cn *conn) answerTooNewApiVersions(corr int32, version int16) {
 	resp.ErrorCode = kerr.UnsupportedVersion.Code
 	s := &slot{}
 	cn.pending = append(cn.pending, s)
-	cn.complete(s, resp.AppendTo(appendResponseHeader(nil, keyApiVersions, corr, false)))
+	cn.complete(s, resp.AppendTo(wire.AppendResponseHeader(nil, keyApiVersions, corr, false)))
 }
 
 // fail logs why a connection is being closed (once) and closes it.
@@ -214,7 +216,7 @@ func (r *request) respond(resp kmsg.Response) {
 	r.answered = true
 	r.measured()
 	resp.SetVersion(r.hdr.Version)
-	frame := appendResponseHeader(make([]byte, 0, responseSizeHint(resp)), r.hdr.Key, r.hdr.CorrelationID, resp.IsFlexible())
+	frame := wire.AppendResponseHeader(make([]byte, 0, responseSizeHint(resp)), r.hdr.Key, r.hdr.CorrelationID, resp.IsFlexible())
 	r.cn.complete(r.slot, resp.AppendTo(frame))
 }
 

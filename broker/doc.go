@@ -4,20 +4,20 @@
 // unchanged on real sockets (host/realhost) and in the simulator (sim).
 //
 // Ownership and imports: broker owns the protocol front end (framing is
-// the Host's; request headers, dispatch, per-connection ordering and
-// limits are here), one handler per API key (files keyNN_name.go, each
+// the Host's, header and batch bytes are package wire's; dispatch,
+// per-connection ordering and limits are here), one handler per API key (files keyNN_name.go, each
 // headed by the versions it serves and its deliberate simplifications),
 // topic and partition state, and the mapping of log errors to Kafka error
-// codes. It imports host, broker/log, broker/batch, broker/topics and
+// codes. It imports host, wire, wire/batch, broker/log, broker/topics and
 // franz-go's kmsg (every request and response body) and kerr (error
 // codes). It never imports sim, netsim or realhost.
 //
 // # Request path
 //
-//	frame (host) → peekHeader (key, version, correlation id)
+//	frame (host) → wire.PeekRequestHeader (key, version, correlation id)
 //	             → lookupAPI: unknown key or unsupported version → close
 //	               (a too-new ApiVersions instead gets a v0 answer, KIP-511)
-//	             → parseHeader (v1; v2 tagged fields when flexible)
+//	             → wire.ParseRequestHeader (v1; v2 tagged fields when flexible)
 //	             → kmsg ReadFrom (malformed → close)
 //	             → handler → respond / noResponse / closeConn
 //

@@ -1,12 +1,13 @@
 package broker_test
 
 import (
-	"encoding/binary"
 	"testing"
 	"time"
 
-	"github.com/loglab/loglab/broker"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker"
+	"github.com/loglab/loglab/wire"
 )
 
 // FuzzRequestPath drives arbitrary frames through the whole path: header
@@ -75,7 +76,9 @@ func FuzzRequestPath(f *testing.F) {
 			t.Fatalf("%d answers to one frame", len(c.c.Sent))
 		}
 		if len(c.c.Sent) == 1 {
-			if len(in) < 8 || len(c.c.Sent[0]) < 4 || binary.BigEndian.Uint32(c.c.Sent[0]) != binary.BigEndian.Uint32(in[4:]) {
+			_, _, want, err := wire.PeekRequestHeader(in)
+			got, _, err2 := wire.ParseResponseHeader(c.c.Sent[0], false)
+			if err != nil || err2 != nil || got != want {
 				t.Fatal("answer does not carry the request's correlation id")
 			}
 		}

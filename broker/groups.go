@@ -18,11 +18,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/broker/group"
 	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/broker/metadata"
+	"github.com/loglab/loglab/wire/batch"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

@@ -1,13 +1,13 @@
 package broker_test
 
 import (
-	"encoding/binary"
-
-	"github.com/loglab/loglab/broker"
-	"github.com/loglab/loglab/broker/batch"
-	"github.com/loglab/loglab/broker/internal/fakehost"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker"
+	"github.com/loglab/loglab/broker/internal/fakehost"
+	"github.com/loglab/loglab/wire"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // tb is what helpers need from *testing.T and *rapid.T.
@@ -77,16 +77,7 @@ func (e *env) connect() *client {
 
 // frame encodes a request with header v1, or v2 when flexible.
 func frame(req kmsg.Request, corr int32) []byte {
-	var b []byte
-	b = binary.BigEndian.AppendUint16(b, uint16(req.Key()))
-	b = binary.BigEndian.AppendUint16(b, uint16(req.GetVersion()))
-	b = binary.BigEndian.AppendUint32(b, uint32(corr))
-	b = binary.BigEndian.AppendUint16(b, 4)
-	b = append(b, "test"...)
-	if req.IsFlexible() {
-		b = append(b, 0)
-	}
-	return req.AppendTo(b)
+	return wire.AppendRequest(nil, req, corr, "test")
 }
 
 func (c *client) send(req kmsg.Request) int32 {
@@ -104,18 +95,9 @@ func (c *client) recv(req kmsg.Request, corr int32) kmsg.Response {
 	}
 	f := c.c.Sent[0]
 	c.c.Sent = c.c.Sent[1:]
-	resp := req.ResponseKind()
-	resp.SetVersion(req.GetVersion())
-	got := int32(binary.BigEndian.Uint32(f))
-	if got != corr {
-		c.e.t.Fatalf("correlation id %d, want %d", got, corr)
-	}
-	body := f[4:]
-	if resp.IsFlexible() && req.Key() != 18 {
-		body = body[1:] // empty tagged fields
-	}
-	if err := resp.ReadFrom(body); err != nil {
-		c.e.t.Fatalf("decode response to key %d v%d: %v", req.Key(), req.GetVersion(), err)
+	resp, err := wire.ReadResponse(f, req, corr)
+	if err != nil {
+		c.e.t.Fatalf("response to key %d v%d: %v", req.Key(), req.GetVersion(), err)
 	}
 	return resp
 }

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/loglab/loglab/broker"
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/sim/disk"
+	"github.com/loglab/loglab/wire/batch"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 

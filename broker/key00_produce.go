@@ -40,9 +40,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/loglab/loglab/broker/batch"
 	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/broker/topics"
+	"github.com/loglab/loglab/wire/batch"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

@@ -5,10 +5,10 @@ import (
 	"math"
 	"time"
 
-	"github.com/loglab/loglab/broker/batch"
 	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/loglab/loglab/host"
+	"github.com/loglab/loglab/wire/batch"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 

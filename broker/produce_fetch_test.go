@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/loglab/loglab/broker"
-	"github.com/loglab/loglab/broker/batch"
+	"github.com/loglab/loglab/wire/batch"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"pgregory.net/rapid"

@@ -27,17 +27,18 @@ package broker
 // getting OFFSET_OUT_OF_RANGE; Kafka would restart its log there.
 
 import (
-	"encoding/binary"
 	"errors"
 	"maps"
 	"slices"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/loglab/loglab/broker/bugzoo"
 	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/host"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/loglab/loglab/wire"
 )
 
 // followState is a partition's state while this broker follows a leader.
@@ -228,19 +229,11 @@ func (f *replicaFetcher) send(req kmsg.Request, timeout time.Duration, handle fu
 	}
 	f.corr++
 	corr := f.corr
-	buf := appendRequest(nil, req, corr, "replica-fetcher")
+	buf := wire.AppendRequest(nil, req, corr, "replica-fetcher")
 	f.inflight = corr
 	f.onResp = func(frame []byte) {
-		resp := req.ResponseKind()
-		body := frame[4:]
-		if resp.IsFlexible() {
-			if len(body) == 0 || body[0] != 0 {
-				f.fail("bad response header from leader")
-				return
-			}
-			body = body[1:]
-		}
-		if err := resp.ReadFrom(body); err != nil {
+		resp, err := wire.ReadResponse(frame, req, corr)
+		if err != nil {
 			f.fail("undecodable response from leader: " + err.Error())
 			return
 		}
@@ -274,10 +267,11 @@ func (f *replicaFetcher) fail(why string) {
 }
 
 func (f *replicaFetcher) OnFrame(c host.Conn, frame []byte) {
-	if f.closed || c != f.conn || len(frame) < 4 || f.inflight == 0 {
+	corr, _, err := wire.ParseResponseHeader(frame, false)
+	if f.closed || c != f.conn || err != nil || f.inflight == 0 {
 		return
 	}
-	if int32(binary.BigEndian.Uint32(frame)) != f.inflight {
+	if corr != f.inflight {
 		f.fail("response out of order")
 		return
 	}

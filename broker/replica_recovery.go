@@ -38,10 +38,12 @@ import (
 	"slices"
 	"time"
 
-	"github.com/loglab/loglab/broker/metadata"
-	"github.com/loglab/loglab/host"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker/metadata"
+	"github.com/loglab/loglab/host"
+	"github.com/loglab/loglab/wire"
 )
 
 // recoveryWait bounds how long a suspect leader of a topic that allows
@@ -114,16 +116,16 @@ func (b *Broker) probe(p *partition, ls *leaderState, rc *recovery, r int32, add
 	rp.Partition, rp.CurrentLeaderEpoch, rp.LeaderEpoch = p.index, p.leaderEpoch, math.MaxInt32
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	buf := appendRequest(nil, req, 1, "leader-recovery")
+	buf := wire.AppendRequest(nil, req, 1, "leader-recovery")
 	h := &probeConn{}
 	h.onFrame = func(frame []byte) {
 		h.conn.Close()
 		if rc.done || p.lead != ls {
 			return
 		}
-		resp := kmsg.NewPtrOffsetForLeaderEpochResponse()
-		resp.Version = 4
-		if len(frame) < 5 || resp.ReadFrom(frame[5:]) != nil || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+		kresp, err := wire.ReadResponse(frame, req, 1)
+		resp, _ := kresp.(*kmsg.OffsetForLeaderEpochResponse)
+		if err != nil || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
 			b.retryProbe(p, ls, rc, r, addr)
 			return
 		}

@@ -1,15 +1,16 @@
 package broker_test
 
 import (
-	"encoding/binary"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim"
 	"github.com/loglab/loglab/sim/disk"
-	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/loglab/loglab/wire"
 )
 
 // simClient is a test node that sends requests to the broker over netsim
@@ -24,8 +25,8 @@ type simClient struct {
 
 func (c *simClient) Start(h host.Host) { c.h = h; c.answers = map[int32][]byte{} }
 func (c *simClient) OnFrame(_ host.Conn, f []byte) {
-	if len(f) >= 4 {
-		c.answers[int32(binary.BigEndian.Uint32(f))] = f
+	if corr, _, err := wire.ParseResponseHeader(f, false); err == nil {
+		c.answers[corr] = f
 	}
 }
 func (c *simClient) OnClose(_ host.Conn, err error) { c.closed = err; c.conn = nil }
@@ -48,13 +49,8 @@ func call(t *testing.T, w *sim.World, c *simClient, req kmsg.Request) kmsg.Respo
 		t.Fatalf("no answer to key %d: %v (conn err %v)", req.Key(), err, c.closed)
 	}
 	f := c.answers[corr]
-	resp := req.ResponseKind()
-	resp.SetVersion(req.GetVersion())
-	body := f[4:]
-	if resp.IsFlexible() && req.Key() != 18 {
-		body = body[1:]
-	}
-	if err := resp.ReadFrom(body); err != nil {
+	resp, err := wire.ReadResponse(f, req, corr)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return resp

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/host"
+	"github.com/loglab/loglab/wire/batch"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/loglab/loglab/host"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/host"
+	"github.com/loglab/loglab/wire"
 )
 
 // A call is one request on one connection and the callback awaiting it.
@@ -141,7 +143,7 @@ func (bc *brokerConn) pump() {
 func (bc *brokerConn) send(c *call) {
 	bc.nextCorr++
 	c.corr = bc.nextCorr
-	frame := appendRequest(nil, c.req, c.corr, bc.cl.cfg.ClientID)
+	frame := wire.AppendRequest(nil, c.req, c.corr, bc.cl.cfg.ClientID)
 	if err := bc.conn.Send(frame); err != nil {
 		c.done(nil, fmt.Errorf("%w: %w (%w)", ErrConnLost, err, errNotSent))
 		bc.kill(err)
@@ -170,9 +172,10 @@ func (bc *brokerConn) OnFrame(_ host.Conn, frame []byte) {
 		return
 	}
 	c := bc.inflight[0]
-	flexHeader := c.req.IsFlexible() && c.req.Key() != apiVersionsKey
-	corr, body, err := parseResponseHeader(frame, flexHeader)
-	if err == nil && corr != c.corr {
+	corr, body, err := wire.ParseResponseHeader(frame, wire.ResponseHeaderFlexible(c.req.Key(), c.req.IsFlexible()))
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrProtocol, err)
+	} else if corr != c.corr {
 		err = fmt.Errorf("%w: correlation id %d, want %d", ErrProtocol, corr, c.corr)
 	}
 	if err != nil {
@@ -184,7 +187,7 @@ func (bc *brokerConn) OnFrame(_ host.Conn, frame []byte) {
 	resp := c.req.ResponseKind()
 	resp.SetVersion(c.req.GetVersion())
 	err = resp.ReadFrom(body)
-	if c.req.Key() == apiVersionsKey && c.req.GetVersion() > 0 &&
+	if c.req.Key() == wire.ApiVersionsKey && c.req.GetVersion() > 0 &&
 		(err != nil || resp.(*kmsg.ApiVersionsResponse).ErrorCode == kerr.UnsupportedVersion.Code) {
 		// KIP-511: a broker that does not know our version answers in
 		// the v0 format, whatever version we asked for.

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/history"
+	"github.com/loglab/loglab/wire/batch"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

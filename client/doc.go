@@ -5,9 +5,10 @@
 //
 // Ownership and imports: the client owns connections to brokers, API version
 // negotiation, metadata, partitioning, batching, retries, the fetch loop and
-// the history records of its operations. It imports host, broker/batch (the
-// record batch codec), history, franz-go's kmsg (request and
-// response bodies) and kerr (error codes), and the standard library.
+// the history records of its operations. It imports host, wire (request
+// and response headers) and wire/batch (the record batch codec), history,
+// franz-go's kmsg (request and response bodies) and kerr (error codes), and
+// the standard library; never the broker or the checkers.
 //
 // # Threading
 //

@@ -1,13 +1,14 @@
 package client
 
 import (
-	"encoding/binary"
 	"fmt"
 	"time"
 
-	"github.com/loglab/loglab/broker/batch"
-	"github.com/loglab/loglab/host"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/host"
+	"github.com/loglab/loglab/wire"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // fakeBroker is a one-node, in-memory Kafka written for these tests: it
@@ -108,12 +109,7 @@ func (fc *fakeConn) serve() {
 }
 
 func (fc *fakeConn) reply(req kmsg.Request, corr int32, resp kmsg.Response) {
-	var out []byte
-	out = binary.BigEndian.AppendUint32(out, uint32(corr))
-	if resp.IsFlexible() && req.Key() != apiVersionsKey {
-		out = append(out, 0)
-	}
-	out = resp.AppendTo(out)
+	out := resp.AppendTo(wire.AppendResponseHeader(nil, req.Key(), corr, resp.IsFlexible()))
 	if !fc.closed {
 		fc.c.Send(out)
 	}
@@ -121,14 +117,13 @@ func (fc *fakeConn) reply(req kmsg.Request, corr int32, resp kmsg.Response) {
 
 func (fc *fakeConn) handle(frame []byte) {
 	fb := fc.fb
-	key := int16(binary.BigEndian.Uint16(frame))
-	version := int16(binary.BigEndian.Uint16(frame[2:]))
-	corr := int32(binary.BigEndian.Uint32(frame[4:]))
-	idLen := int(int16(binary.BigEndian.Uint16(frame[8:])))
-	body := frame[10+max(idLen, 0):]
+	key, version, corr, err := wire.PeekRequestHeader(frame)
+	if err != nil {
+		panic(err)
+	}
 	fb.keys = append(fb.keys, key)
 	req := kmsg.RequestForKey(key)
-	if key == apiVersionsKey && version > fb.maxVersion(key) {
+	if key == wire.ApiVersionsKey && version > fb.maxVersion(key) {
 		// KIP-511: answer in v0 with UNSUPPORTED_VERSION and our ranges.
 		resp := fb.apiVersions(0)
 		resp.ErrorCode = 35
@@ -137,11 +132,9 @@ func (fc *fakeConn) handle(frame []byte) {
 		return
 	}
 	req.SetVersion(version)
-	if req.IsFlexible() {
-		var err error
-		if body, err = skipTags(body); err != nil {
-			panic(err)
-		}
+	_, body, err := wire.ParseRequestHeader(frame, req.IsFlexible())
+	if err != nil {
+		panic(err)
 	}
 	if err := req.ReadFrom(body); err != nil {
 		panic(fmt.Sprintf("fake broker: decode %s v%d: %v", kmsg.NameForKey(key), version, err))

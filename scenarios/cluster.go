@@ -1,18 +1,19 @@
 package scenarios
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/loglab/loglab/broker/metadata"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/loglab/loglab/wire"
 )
 
 // Cluster mode (cluster.brokers >= 2). Broker N is node "broker-N", NodeID
@@ -62,6 +63,7 @@ type adminNode struct {
 	next    int // index into addrs of the broker to ask
 	corr    int32
 	waiting int32 // correlation id awaited (0: none)
+	req     *kmsg.CreateTopicsRequest
 	timer   host.Timer
 	pending []string // topics not yet created
 	created bool
@@ -100,12 +102,8 @@ func (a *adminNode) send() {
 	}
 	a.corr++
 	a.waiting = a.corr
-	frame := binary.BigEndian.AppendUint16(nil, uint16(req.Key()))
-	frame = binary.BigEndian.AppendUint16(frame, uint16(req.Version))
-	frame = binary.BigEndian.AppendUint32(frame, uint32(a.corr))
-	frame = binary.BigEndian.AppendUint16(frame, uint16(len(adminName)))
-	frame = append(frame, adminName...)
-	frame = req.AppendTo(frame)
+	a.req = req
+	frame := wire.AppendRequest(nil, req, a.corr, adminName)
 	if err := a.conn.Send(frame); err != nil {
 		a.retry("send: " + err.Error())
 		return
@@ -130,7 +128,8 @@ func (a *adminNode) retry(why string) {
 }
 
 func (a *adminNode) OnFrame(_ host.Conn, frame []byte) {
-	if len(frame) < 4 || int32(binary.BigEndian.Uint32(frame)) != a.waiting || a.waiting == 0 {
+	corr, _, err := wire.ParseResponseHeader(frame, false)
+	if err != nil || corr != a.waiting || a.waiting == 0 {
 		return
 	}
 	a.waiting = 0
@@ -138,12 +137,12 @@ func (a *adminNode) OnFrame(_ host.Conn, frame []byte) {
 		a.timer.Stop()
 		a.timer = nil
 	}
-	resp := kmsg.NewPtrCreateTopicsResponse()
-	resp.Version = 4
-	if err := resp.ReadFrom(frame[4:]); err != nil {
+	kresp, err := wire.ReadResponse(frame, a.req, corr)
+	if err != nil {
 		a.retry("bad CreateTopics response: " + err.Error())
 		return
 	}
+	resp := kresp.(*kmsg.CreateTopicsResponse)
 	var again []string
 	for _, t := range resp.Topics {
 		err := kerr.ErrorForCode(t.ErrorCode)

@@ -8,12 +8,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim"
 	"github.com/loglab/loglab/sim/disk"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 func init() {

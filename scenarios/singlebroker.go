@@ -269,7 +269,8 @@ func runSingleBroker(opts Options, v singleBrokerVariant) (*Result, error) {
 		return nil, fmt.Errorf("single-broker: history: %w", err)
 	}
 
-	ops, err := history.Pair(hist.Ops())
+	res.History = hist.Ops()
+	ops, err := history.Pair(res.History)
 	if err != nil {
 		return nil, fmt.Errorf("single-broker: %w", err)
 	}

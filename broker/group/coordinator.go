@@ -8,8 +8,8 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/host"
+	"github.com/loglab/loglab/wire/batch"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 

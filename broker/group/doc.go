@@ -12,7 +12,7 @@
 // shard (BeginLoad, Replay of every record, FinishLoad) and when it stops
 // (Unload), and it appends the coordinator's records through Log, calling
 // back once the high watermark covers them. The package imports host,
-// broker/batch, kmsg and kerr; it never touches a log or a socket.
+// wire/batch, kmsg and kerr; it never touches a log or a socket.
 //
 // # Placement
 //

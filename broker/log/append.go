@@ -5,7 +5,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/loglab/loglab/broker/batch"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // AppendInfo describes an append.

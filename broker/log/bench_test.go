@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/host"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // benchBatch is ~16 KiB: 16 records of 1 KiB.

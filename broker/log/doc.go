@@ -4,7 +4,7 @@
 // retention and crash recovery.
 //
 // Ownership and imports: this package owns a partition directory's files
-// and their format. It imports host, broker/batch and the standard library;
+// and their format. It imports host, wire/batch and the standard library;
 // it does all I/O through host.Host (Disk for files, AfterFunc for flush.ms,
 // Now for timestamps, Monotonic for segment age, Logger). It is
 // single-threaded: every method and every callback runs on the node's loop.

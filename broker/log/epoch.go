@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/loglab/loglab/broker/batch"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // Leader-epoch cache (Kafka's LeaderEpochFileCache, KIP-101/KIP-279): the

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim/disk"
+	"github.com/loglab/loglab/wire/batch"
 	"pgregory.net/rapid"
 )
 

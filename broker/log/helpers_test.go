@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/host/realhost"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // driver runs code on a node's loop in either world.

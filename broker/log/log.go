@@ -8,8 +8,8 @@ import (
 	"path"
 	"slices"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/host"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // Log is one partition's log. All methods must be called on the node's

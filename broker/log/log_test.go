@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/host"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 func basicScenario(t *testing.T, d driver) {

@@ -29,8 +29,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/broker/bugzoo"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // Producer-state errors (classify with errors.Is).

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/broker/bugzoo"
+	"github.com/loglab/loglab/wire/batch"
 	"pgregory.net/rapid"
 )
 

@@ -6,8 +6,8 @@ import (
 	"io"
 	"slices"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/broker/bugzoo"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // Read returns whole batches starting with the batch that contains offset:

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim/disk"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 const dir = "p-0"

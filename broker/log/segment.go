@@ -8,8 +8,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/host"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // Frozen file-format constants (see the package doc).

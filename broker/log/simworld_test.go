@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglab/loglab/broker/batch"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim"
 	"github.com/loglab/loglab/sim/disk"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // acked is what the workload was told is durable: offset -> batch bytes.

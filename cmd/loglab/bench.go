@@ -1,46 +1,42 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/loglab/loglab/bench"
-	"github.com/loglab/loglab/bench/embedded"
 	"github.com/loglab/loglab/history"
-	"github.com/loglab/loglab/host/realhost"
 )
 
+// benchOpts are bench's flags.
+type benchOpts struct {
+	wf                            workloadFlags
+	bootstrap, target, peer       string
+	brokers                       int
+	rateOfMax                     float64
+	window, trial                 time.Duration
+	asJSON, check                 bool
+	killBroker, pauseBroker       int
+	killAt, down, pauseAt, paused time.Duration
+	outDir                        string
+	compare                       []string
+	sm                            simFlags
+}
+
 func newBenchCmd() *cobra.Command {
-	var (
-		wf                            workloadFlags
-		bootstrap, target             string
-		brokers                       int
-		rateOfMax                     float64
-		window, trial                 time.Duration
-		asJSON                        bool
-		killBroker, pauseBroker       int
-		killAt, down, pauseAt, paused time.Duration
-		outDir                        string
-		check                         bool
-		peer                          string
-		compare                       []string
-		sm                            simFlags
-	)
+	var o benchOpts
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure throughput and latency of a workload against a cluster",
@@ -87,182 +83,47 @@ Also:
 			"  loglab bench --bootstrap 127.0.0.1:9092 --workload my-workload.yaml --json",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := wf.workload(cmd.Flags())
+			w, err := o.wf.workload(cmd.Flags())
 			if err != nil {
 				return err
 			}
-			f := cmd.Flags()
-			if sm.on {
-				if err := sm.check(f, "bootstrap", "target", "peer", "compare", "kill-broker", "pause-broker", "check", "rate-of-max", "trial"); err != nil {
+			if o.sm.on {
+				if err := o.sm.check(cmd.Flags(), "bootstrap", "target", "peer", "compare", "kill-broker", "pause-broker", "check", "rate-of-max", "trial"); err != nil {
 					return err
 				}
-				return sm.run(cmd, w, brokers, window, outDir, asJSON)
+				return o.sm.run(cmd, w, o.brokers, o.window, o.outDir, o.asJSON)
 			}
-			if err := sm.check(f); err != nil {
+			if err := o.validate(cmd.Flags(), w); err != nil {
 				return err
 			}
-			if err := checkTargetFlags(f, rateOfMax, bootstrap, brokers); err != nil {
-				return err
-			}
-			if f.Changed("peer") {
-				if f.Changed("target") {
-					return errors.New("--peer names the target: it excludes --target")
-				}
-				if peer != "nats" && peer != "redis" {
-					return fmt.Errorf("--peer %q: want nats or redis", peer)
-				}
-				target = peer
-			}
-			if bootstrap == "" {
-				if err := checkTarget(target); err != nil {
-					return err
-				}
-			}
-			if check && (target == "nats" || target == "redis") {
-				return fmt.Errorf("--check records a Kafka client's history: not with --target %s", target)
-			}
-			for _, c := range compare {
-				if err := checkTarget(c); err != nil {
-					return fmt.Errorf("--compare: %w", err)
-				}
-				if c == "kfake" && w.ProducerRate == 0 {
-					return errors.New("--compare kfake needs a fixed --rate: kfake keeps every record in memory, so a search for its maximum rate grows until it runs out")
-				}
-			}
-			if w.ReplicationFactor > brokers && bootstrap == "" && target == "loglab" {
-				return fmt.Errorf("--replication-factor %d needs at least %d brokers (--brokers %d)", w.ReplicationFactor, w.ReplicationFactor, brokers)
-			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			if killBroker != 0 && (bootstrap != "" || target != "loglab" || killBroker < 1 || killBroker > brokers) {
-				return fmt.Errorf("--kill-broker %d: names a broker 1..%d of the embedded loglab cluster", killBroker, brokers)
-			}
-			if killBroker != 0 && (killAt < 0 || down <= 0 || killAt+down > time.Duration(w.Duration)) {
-				return fmt.Errorf("--kill-at %v --down %v: the broker must be back before the run ends (--duration %v)", killAt, down, time.Duration(w.Duration))
-			}
-			if pauseBroker != 0 && (bootstrap != "" || target != "loglab" || pauseBroker < 1 || pauseBroker > brokers) {
-				return fmt.Errorf("--pause-broker %d: names a broker 1..%d of the embedded loglab cluster", pauseBroker, brokers)
-			}
-			if pauseBroker != 0 && (pauseAt < 0 || paused <= 0 || pauseAt+paused > time.Duration(w.Duration)) {
-				return fmt.Errorf("--pause-at %v --paused %v: the broker must run again before the run ends (--duration %v)", pauseAt, paused, time.Duration(w.Duration))
-			}
-			if pauseBroker != 0 && pauseBroker == killBroker {
-				return fmt.Errorf("--pause-broker and --kill-broker name the same broker %d", pauseBroker)
-			}
-			tg, err := startTarget(ctx, bootstrap, target, brokers)
-			if err != nil {
-				return err
-			}
-			defer tg.cleanup()
-			seeds, name, cluster := tg.seeds, tg.name, tg.cluster
-			var faults []bench.Fault
-			if killBroker != 0 {
-				faults = append(faults, killFault(cluster, killBroker, killAt, down))
-			}
-			if pauseBroker != 0 {
-				id := pauseBroker
-				faults = append(faults, bench.Fault{Name: fmt.Sprintf("pause broker %d", id), At: pauseAt, UndoAfter: paused,
-					Do: func() error { return cluster.Pause(id) }, Undo: func() error { return cluster.Resume(id) }})
-			}
-			var hist *history.Writer
-			var saved *savedHistory
-			stamp := fmt.Sprintf("bench-%s-%s-%d", w.Name, strings.Fields(name)[0], time.Now().Unix())
-			if check {
-				hist = history.NewMemory()
-				if outDir != "" {
-					if saved, err = createHistory(outDir, stamp+".history.jsonl"); err != nil {
-						return err
-					}
-					defer saved.close()
-					hist = saved.w
-				}
-			}
-			out := cmd.OutOrStdout()
-			progress := func(line string) { fmt.Fprintln(cmd.ErrOrStderr(), line) }
-			if !asJSON {
-				progress = func(line string) { fmt.Fprintln(out, line) }
-				fmt.Fprintf(out, "target %s (%s); workload %s: %d topic(s) x %d partitions, %d B records, acks=%d, RF %d, flush %s\n",
-					name, strings.Join(seeds, ","), w.Name, w.Topics, w.PartitionsPerTopic, w.MessageSize, w.Acks, w.ReplicationFactor, w.Flush)
-			}
-			rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: seeds, Target: name, Window: window, Trial: trial, RateOfMax: rateOfMax,
-				Progress: progress, Faults: faults, History: hist, Peer: tg.peer, Settle: tg.settle})
-			if err != nil {
-				if saved != nil {
-					saved.discard()
-				}
-				return err
-			}
-			if saved != nil {
-				if err := saved.finish(); err != nil {
-					return err
-				}
-				rep.Check.History = saved.name
-			}
-			if outDir != "" {
-				if err := writeJSON(outDir, stamp+".json", rep); err != nil {
-					return err
-				}
-				progress("result written to " + filepath.Join(outDir, stamp+".json"))
-			}
-			var others []bench.Report
-			for _, c := range compare {
-				if !asJSON {
-					fmt.Fprintf(out, "\ncompare: the same workload against %s\n", c)
-				}
-				other, err := compareRun(ctx, w, c, brokers, bench.RunOptions{Window: window, Trial: trial, RateOfMax: rateOfMax, Progress: progress})
-				if err != nil {
-					return fmt.Errorf("--compare %s: %w", c, err)
-				}
-				if outDir != "" {
-					if err := writeJSON(outDir, fmt.Sprintf("bench-%s-%s-%d.json", w.Name, c, time.Now().Unix()), other); err != nil {
-						return err
-					}
-				}
-				others = append(others, other)
-			}
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				var v any = rep
-				if len(others) > 0 {
-					v = append([]bench.Report{rep}, others...)
-				}
-				if err := enc.Encode(v); err != nil {
-					return err
-				}
-			} else {
-				printAggregate(out, rep)
-				if len(others) > 0 {
-					printComparison(out, rep, others)
-				}
-			}
-			if rep.Check != nil && rep.Check.Verdict != "pass" {
-				fmt.Fprintf(cmd.ErrOrStderr(), "the checkers' verdict on the run's history: %s %v\n", rep.Check.Verdict, rep.Check.Anomalies)
-				return exitError{1}
-			}
-			return nil
+			return o.run(cmd, w)
 		},
 	}
+	o.register(cmd)
+	return cmd
+}
+
+func (o *benchOpts) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	wf.register(f)
-	f.StringVar(&bootstrap, "bootstrap", "", "benchmark a running Kafka-compatible cluster at HOST:PORT instead of an embedded one")
-	f.StringVar(&target, "target", "loglab", "embedded target: loglab, kfake (franz-go's fake Kafka), nats (NATS JetStream) or redis (Redis Streams); the last two start their installed servers")
-	sm.register(f)
-	f.StringVar(&peer, "peer", "", "nats or redis: the same as --target nats|redis")
-	f.StringSliceVar(&compare, "compare", nil, "after the run, run the same workload against these targets too (kfake, nats, redis, loglab) and print the ratios")
-	f.IntVar(&brokers, "brokers", 1, "brokers of the embedded loglab cluster")
-	f.Float64Var(&rateOfMax, "rate-of-max", 1, "with --rate 0: run at this fraction of the maximum found")
-	f.DurationVar(&window, "window", 10*time.Second, "reporting window")
-	f.DurationVar(&trial, "trial", 10*time.Second, "length of each trial of the maximum-rate search (each on fresh topics, deleted after it)")
-	f.BoolVar(&asJSON, "json", false, "print the report as JSON (progress goes to stderr)")
-	f.IntVar(&killBroker, "kill-broker", 0, "kill this broker of the embedded cluster (no clean shutdown) during the run")
-	f.DurationVar(&killAt, "kill-at", 10*time.Second, "with --kill-broker: when, from the start of the measured run")
-	f.DurationVar(&down, "down", 5*time.Second, "with --kill-broker: how long it stays down before it restarts")
-	f.BoolVar(&check, "check", false, "record the run's history (every send and read) and check it for lost, duplicated, reordered and divergent records; exit 1 on any (with --out, the history is saved beside the result)")
-	f.IntVar(&pauseBroker, "pause-broker", 0, "freeze this broker of the embedded cluster (as SIGSTOP would: sockets open, nothing handled) during the run")
-	f.DurationVar(&pauseAt, "pause-at", 10*time.Second, "with --pause-broker: when, from the start of the measured run")
-	f.DurationVar(&paused, "paused", 5*time.Second, "with --pause-broker: how long it stays frozen")
-	f.StringVar(&outDir, "out", "", "also write the JSON report into this directory (for loglab report)")
+	o.wf.register(f)
+	f.StringVar(&o.bootstrap, "bootstrap", "", "benchmark a running Kafka-compatible cluster at HOST:PORT instead of an embedded one")
+	f.StringVar(&o.target, "target", "loglab", "embedded target: loglab, kfake (franz-go's fake Kafka), nats (NATS JetStream) or redis (Redis Streams); the last two start their installed servers")
+	o.sm.register(f)
+	f.StringVar(&o.peer, "peer", "", "nats or redis: the same as --target nats|redis")
+	f.StringSliceVar(&o.compare, "compare", nil, "after the run, run the same workload against these targets too (kfake, nats, redis, loglab) and print the ratios")
+	f.IntVar(&o.brokers, "brokers", 1, "brokers of the embedded loglab cluster")
+	f.Float64Var(&o.rateOfMax, "rate-of-max", 1, "with --rate 0: run at this fraction of the maximum found")
+	f.DurationVar(&o.window, "window", 10*time.Second, "reporting window")
+	f.DurationVar(&o.trial, "trial", 10*time.Second, "length of each trial of the maximum-rate search (each on fresh topics, deleted after it)")
+	f.BoolVar(&o.asJSON, "json", false, "print the report as JSON (progress goes to stderr)")
+	f.IntVar(&o.killBroker, "kill-broker", 0, "kill this broker of the embedded cluster (no clean shutdown) during the run")
+	f.DurationVar(&o.killAt, "kill-at", 10*time.Second, "with --kill-broker: when, from the start of the measured run")
+	f.DurationVar(&o.down, "down", 5*time.Second, "with --kill-broker: how long it stays down before it restarts")
+	f.BoolVar(&o.check, "check", false, "record the run's history (every send and read) and check it for lost, duplicated, reordered and divergent records; exit 1 on any (with --out, the history is saved beside the result)")
+	f.IntVar(&o.pauseBroker, "pause-broker", 0, "freeze this broker of the embedded cluster (as SIGSTOP would: sockets open, nothing handled) during the run")
+	f.DurationVar(&o.pauseAt, "pause-at", 10*time.Second, "with --pause-broker: when, from the start of the measured run")
+	f.DurationVar(&o.paused, "paused", 5*time.Second, "with --pause-broker: how long it stays frozen")
+	f.StringVar(&o.outDir, "out", "", "also write the JSON report into this directory (for loglab report)")
 	cmd.PersistentFlags().StringVar(&benchDataParent, "data-dir", "", "where the embedded cluster keeps its data: a fresh directory inside this one, removed afterwards (default: the system's temporary directory); e.g. a tmpfs to take the disk out of a measurement")
 	cmd.PersistentFlags().StringVar(&benchBrokerLog, "broker-log", "", "write the embedded brokers' logs (info and above) to this file")
 	cmd.PersistentPreRun = func(*cobra.Command, []string) { tuneGC() }
@@ -273,7 +134,180 @@ Also:
 	for _, sub := range cmd.Commands() {
 		prof.wrap(sub)
 	}
-	return cmd
+}
+
+// validate checks the flags against each other before anything starts.
+func (o *benchOpts) validate(f *pflag.FlagSet, w bench.Workload) error {
+	if err := o.sm.check(f); err != nil {
+		return err
+	}
+	if err := checkTargetFlags(f, o.rateOfMax, o.bootstrap, o.brokers); err != nil {
+		return err
+	}
+	if f.Changed("peer") {
+		if f.Changed("target") {
+			return errors.New("--peer names the target: it excludes --target")
+		}
+		if o.peer != "nats" && o.peer != "redis" {
+			return fmt.Errorf("--peer %q: want nats or redis", o.peer)
+		}
+		o.target = o.peer
+	}
+	if o.bootstrap == "" {
+		if err := bench.CheckTarget(o.target); err != nil {
+			return err
+		}
+	}
+	if o.check && (o.target == "nats" || o.target == "redis") {
+		return fmt.Errorf("--check records a Kafka client's history: not with --target %s", o.target)
+	}
+	for _, c := range o.compare {
+		if err := bench.CheckTarget(c); err != nil {
+			return fmt.Errorf("--compare: %w", err)
+		}
+		if c == "kfake" && w.ProducerRate == 0 {
+			return errors.New("--compare kfake needs a fixed --rate: kfake keeps every record in memory, so a search for its maximum rate grows until it runs out")
+		}
+	}
+	embeddedLoglab := o.bootstrap == "" && o.target == "loglab"
+	if w.ReplicationFactor > o.brokers && embeddedLoglab {
+		return fmt.Errorf("--replication-factor %d needs at least %d brokers (--brokers %d)", w.ReplicationFactor, w.ReplicationFactor, o.brokers)
+	}
+	return o.validateFaults(time.Duration(w.Duration), embeddedLoglab)
+}
+
+func (o *benchOpts) validateFaults(duration time.Duration, embeddedLoglab bool) error {
+	if o.killBroker != 0 && (!embeddedLoglab || o.killBroker < 1 || o.killBroker > o.brokers) {
+		return fmt.Errorf("--kill-broker %d: names a broker 1..%d of the embedded loglab cluster", o.killBroker, o.brokers)
+	}
+	if o.killBroker != 0 && (o.killAt < 0 || o.down <= 0 || o.killAt+o.down > duration) {
+		return fmt.Errorf("--kill-at %v --down %v: the broker must be back before the run ends (--duration %v)", o.killAt, o.down, duration)
+	}
+	if o.pauseBroker != 0 && (!embeddedLoglab || o.pauseBroker < 1 || o.pauseBroker > o.brokers) {
+		return fmt.Errorf("--pause-broker %d: names a broker 1..%d of the embedded loglab cluster", o.pauseBroker, o.brokers)
+	}
+	if o.pauseBroker != 0 && (o.pauseAt < 0 || o.paused <= 0 || o.pauseAt+o.paused > duration) {
+		return fmt.Errorf("--pause-at %v --paused %v: the broker must run again before the run ends (--duration %v)", o.pauseAt, o.paused, duration)
+	}
+	if o.pauseBroker != 0 && o.pauseBroker == o.killBroker {
+		return fmt.Errorf("--pause-broker and --kill-broker name the same broker %d", o.pauseBroker)
+	}
+	return nil
+}
+
+func (o *benchOpts) spec(kind string, brokers int) bench.TargetSpec {
+	return bench.TargetSpec{Bootstrap: o.bootstrap, Kind: kind, Brokers: brokers, DataParent: benchDataParent, BrokerLog: benchBrokerLog}
+}
+
+// run starts the target, runs the workload (and the comparisons) and
+// prints the report.
+func (o *benchOpts) run(cmd *cobra.Command, w bench.Workload) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	tg, err := bench.StartEndpoint(ctx, o.spec(o.target, o.brokers))
+	if err != nil {
+		return err
+	}
+	defer tg.Close()
+	out := cmd.OutOrStdout()
+	progress := func(line string) { fmt.Fprintln(cmd.ErrOrStderr(), line) }
+	if !o.asJSON {
+		progress = func(line string) { fmt.Fprintln(out, line) }
+		fmt.Fprintf(out, "target %s (%s); workload %s: %d topic(s) x %d partitions, %d B records, acks=%d, RF %d, flush %s\n",
+			tg.Name, strings.Join(tg.Seeds, ","), w.Name, w.Topics, w.PartitionsPerTopic, w.MessageSize, w.Acks, w.ReplicationFactor, w.Flush)
+	}
+	rep, err := o.measure(ctx, tg, w, progress)
+	if err != nil {
+		return err
+	}
+	var others []bench.Report
+	for _, c := range o.compare {
+		if !o.asJSON {
+			fmt.Fprintf(out, "\ncompare: the same workload against %s\n", c)
+		}
+		other, err := bench.CompareRun(ctx, w, o.spec(c, o.brokers), bench.RunOptions{Window: o.window, Trial: o.trial, RateOfMax: o.rateOfMax, Progress: progress})
+		if err != nil {
+			return fmt.Errorf("--compare %s: %w", c, err)
+		}
+		if o.outDir != "" {
+			if err := bench.WriteJSON(o.outDir, fmt.Sprintf("bench-%s-%s-%d.json", w.Name, c, time.Now().Unix()), other); err != nil {
+				return err
+			}
+		}
+		others = append(others, other)
+	}
+	if err := o.print(out, rep, others); err != nil {
+		return err
+	}
+	if rep.Check != nil && rep.Check.Verdict != "pass" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "the checkers' verdict on the run's history: %s %v\n", rep.Check.Verdict, rep.Check.Anomalies)
+		return exitError{1}
+	}
+	return nil
+}
+
+// measure runs the workload on tg with the faults and the history the
+// flags ask for, and writes the result (and history) into --out.
+func (o *benchOpts) measure(ctx context.Context, tg *bench.Endpoint, w bench.Workload, progress func(string)) (bench.Report, error) {
+	var faults []bench.Fault
+	if o.killBroker != 0 {
+		faults = append(faults, bench.KillFault(tg.Cluster, o.killBroker, o.killAt, o.down))
+	}
+	if o.pauseBroker != 0 {
+		faults = append(faults, bench.PauseFault(tg.Cluster, o.pauseBroker, o.pauseAt, o.paused))
+	}
+	var hist *history.Writer
+	var saved *bench.SavedHistory
+	stamp := fmt.Sprintf("bench-%s-%s-%d", w.Name, strings.Fields(tg.Name)[0], time.Now().Unix())
+	if o.check {
+		hist = history.NewMemory()
+		if o.outDir != "" {
+			var err error
+			if saved, err = bench.CreateHistory(o.outDir, stamp+".history.jsonl"); err != nil {
+				return bench.Report{}, err
+			}
+			defer saved.Close()
+			hist = saved.W
+		}
+	}
+	rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: tg.Seeds, Target: tg.Name, Window: o.window, Trial: o.trial, RateOfMax: o.rateOfMax,
+		Progress: progress, Faults: faults, History: hist, Peer: tg.Peer, Settle: tg.Settle})
+	if err != nil {
+		if saved != nil {
+			saved.Discard()
+		}
+		return rep, err
+	}
+	if saved != nil {
+		if err := saved.Finish(); err != nil {
+			return rep, err
+		}
+		rep.Check.History = saved.Name
+	}
+	if o.outDir != "" {
+		if err := bench.WriteJSON(o.outDir, stamp+".json", rep); err != nil {
+			return rep, err
+		}
+		progress("result written to " + filepath.Join(o.outDir, stamp+".json"))
+	}
+	return rep, nil
+}
+
+func (o *benchOpts) print(out io.Writer, rep bench.Report, others []bench.Report) error {
+	if o.asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		var v any = rep
+		if len(others) > 0 {
+			v = append([]bench.Report{rep}, others...)
+		}
+		return enc.Encode(v)
+	}
+	bench.WriteAggregate(out, rep)
+	if len(others) > 0 {
+		bench.WriteComparison(out, rep, others)
+	}
+	return nil
 }
 
 // benchBrokerLog is --broker-log: where the embedded brokers' logs go
@@ -363,296 +397,4 @@ func checkTargetFlags(f *pflag.FlagSet, rateOfMax float64, bootstrap string, bro
 		return fmt.Errorf("--brokers %d: want 1..9", brokers)
 	}
 	return nil
-}
-
-// benchTarget is a target a bench runs against.
-type benchTarget struct {
-	seeds   []string
-	name    string
-	cluster *embedded.Cluster // the embedded loglab cluster, if that is the target
-	peer    bench.Peer        // a non-Kafka peer, if that is the target
-	cleanup func()
-	// settle writes back what a search left in the page cache (an
-	// embedded cluster's data is on this machine: sync(2)); nil elsewhere.
-	settle func(deleted []string) error
-}
-
-// targetNames are the --target values.
-const targetNames = "loglab, kfake, nats or redis"
-
-// checkTarget checks a --target value, and that a peer's server is
-// installed, before anything starts.
-func checkTarget(target string) error {
-	switch target {
-	case "loglab", "kfake":
-		return nil
-	case "nats", "redis":
-		return bench.PeerInstalled(target)
-	}
-	return fmt.Errorf("--target %q: want %s (or --bootstrap for any cluster)", target, targetNames)
-}
-
-// startTarget starts (or names) the target.
-func startTarget(ctx context.Context, bootstrap, target string, brokers int) (*benchTarget, error) {
-	if bootstrap != "" {
-		if err := checkHostPort("--bootstrap", bootstrap); err != nil {
-			return nil, err
-		}
-		return &benchTarget{seeds: []string{bootstrap}, name: bootstrap, cleanup: func() {}}, nil
-	}
-	if err := checkTarget(target); err != nil {
-		return nil, err
-	}
-	switch target {
-	case "kfake":
-		t, err := bench.StartKfake()
-		if err != nil {
-			return nil, err
-		}
-		return &benchTarget{seeds: []string{t.Addr}, name: "kfake", cleanup: func() { t.Stop() }}, nil
-	case "nats", "redis":
-		dir, err := os.MkdirTemp("", "loglab-bench-"+target+"-")
-		if err != nil {
-			return nil, err
-		}
-		p, err := bench.StartPeer(target, dir)
-		if err != nil {
-			os.RemoveAll(dir)
-			return nil, err
-		}
-		return &benchTarget{name: p.Name(), peer: p, cleanup: func() {
-			p.Stop()
-			os.RemoveAll(dir)
-		}}, nil
-	}
-	dir, err := os.MkdirTemp(benchDataParent, "loglab-bench-")
-	if err != nil {
-		return nil, err
-	}
-	logOut, closeLog := io.Writer(io.Discard), func() {}
-	if benchBrokerLog != "" {
-		f, err := os.Create(benchBrokerLog)
-		if err != nil {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("--broker-log: %w", err)
-		}
-		logOut, closeLog = f, func() { f.Close() }
-	}
-	c, err := embedded.Start(embedded.Config{Brokers: brokers, DataDir: dir, Logger: slog.New(slog.NewTextHandler(logOut, nil))})
-	if err != nil {
-		closeLog()
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	cleanup := func() {
-		c.Stop()
-		closeLog()
-		os.RemoveAll(dir)
-	}
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if err := c.WaitReady(wctx); err != nil {
-		cleanup()
-		return nil, err
-	}
-	return &benchTarget{seeds: c.Bootstrap(), name: fmt.Sprintf("loglab (%d embedded brokers)", brokers), cluster: c, cleanup: cleanup,
-		settle: func(deleted []string) error { return settleEmbedded(ctx, c, deleted) }}, nil
-}
-
-// settleEmbedded waits until every broker of the embedded cluster has
-// removed the deleted topics' partition directories (TOPIC-N) from its
-// disk and unlinked their files (gigabytes after a search), writes back the page cache (sync(2)), and waits until
-// every broker is registered and unfenced again: an overloaded trial can
-// delay a broker's heartbeats past its session, and the controller then
-// fences it until it catches up.
-func settleEmbedded(ctx context.Context, c *embedded.Cluster, deleted []string) error {
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		left := 0
-		for id := 1; id <= c.Brokers(); id++ {
-			for _, t := range deleted {
-				m, _ := filepath.Glob(filepath.Join(c.DataDir(id), t+"-*"))
-				left += len(m)
-			}
-			// Removed files are unlinked off the brokers' loops: wait
-			// for that too, or the measured run pays for it.
-			trash, _ := os.ReadDir(filepath.Join(c.DataDir(id), realhost.TrashDir))
-			left += len(trash)
-		}
-		if left == 0 {
-			break
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("the search's %d deleted partition directories and files were still on disk after 3 minutes", left)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	syscall.Sync()
-	ready, cancel := context.WithDeadline(ctx, deadline.Add(time.Minute))
-	defer cancel()
-	if err := c.WaitReady(ready); err != nil {
-		return fmt.Errorf("after the search: %w", err)
-	}
-	return nil
-}
-
-// compareRun runs w against a fresh target of the named kind.
-func compareRun(ctx context.Context, w bench.Workload, target string, brokers int, opts bench.RunOptions) (bench.Report, error) {
-	if target == "loglab" {
-		brokers = max(brokers, w.ReplicationFactor)
-	}
-	tg, err := startTarget(ctx, "", target, brokers)
-	if err != nil {
-		return bench.Report{}, err
-	}
-	defer tg.cleanup()
-	opts.Seeds, opts.Target, opts.Peer = tg.seeds, tg.name, tg.peer
-	return bench.Run(ctx, w, opts)
-}
-
-// writeJSON writes v, indented, to dir/name (creating dir): the result
-// files loglab report reads.
-func writeJSON(dir, name string, v any) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, name), append(data, '\n'), 0o644)
-}
-
-// killFault kills broker id of the embedded cluster at at, restarting it
-// down later.
-func killFault(c *embedded.Cluster, id int, at, down time.Duration) bench.Fault {
-	return bench.Fault{Name: fmt.Sprintf("kill broker %d", id), At: at, UndoAfter: down,
-		Do: func() error { return c.Kill(id) }, Undo: func() error { return c.Restart(id) }}
-}
-
-// savedHistory is a history kept in memory (for the checkers) and
-// written to a file beside the results (for loglab check).
-type savedHistory struct {
-	name string // the file's base name
-	f    *os.File
-	buf  *bufio.Writer
-	w    *history.Writer
-}
-
-func createHistory(dir, name string) (*savedHistory, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.Create(filepath.Join(dir, name))
-	if err != nil {
-		return nil, err
-	}
-	buf := bufio.NewWriterSize(f, 1<<20)
-	return &savedHistory{name: name, f: f, buf: buf, w: history.Tee(buf)}, nil
-}
-
-// finish writes out and syncs the file.
-func (h *savedHistory) finish() error {
-	if err := errors.Join(h.buf.Flush(), h.f.Sync()); err != nil {
-		return fmt.Errorf("history: %w", err)
-	}
-	return nil
-}
-
-// discard removes a history whose run failed: nothing half-written stays.
-func (h *savedHistory) discard() {
-	h.f.Close()
-	os.Remove(h.f.Name())
-}
-
-func (h *savedHistory) close() { h.f.Close() }
-
-// printComparison prints the runs side by side, with each other target's
-// throughput and latency as ratios to the first run's. After a search each
-// row says whether its measured run held the rate found (HELD): a maximum
-// that did not hold is a trial artefact, and its ratio says so next to it.
-func printComparison(w io.Writer, first bench.Report, others []bench.Report) {
-	fmt.Fprintf(w, "\nside by side (same client and workload %s; ratios are the first target over the other for throughput, the other over the first for latency: >1 means the first is better)\n", first.Workload.Name)
-	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	all := append([]bench.Report{first}, others...)
-	searched := false
-	for _, r := range all {
-		searched = searched || r.Held != nil
-	}
-	head := "TARGET\tRATE\tMB/S\tP50_MS\tP99_MS\tP99.9_MS\tE2E_P99_MS\tERRORS\tTHROUGHPUT_RATIO\tP50_RATIO\tP99_RATIO"
-	if searched {
-		head += "\tHELD"
-	}
-	fmt.Fprintln(tw, head)
-	ratio := func(a, b float64) string {
-		if a <= 0 || b <= 0 {
-			return "-"
-		}
-		return fmt.Sprintf("%.2fx", a/b)
-	}
-	fa := first.Aggregate
-	for i, r := range all {
-		a := r.Aggregate
-		thr, p50, p99 := "1", "1", "1"
-		if i > 0 {
-			thr = ratio(fa.PublishMBps, a.PublishMBps)
-			p50 = ratio(a.PublishLatency.P50, fa.PublishLatency.P50)
-			p99 = ratio(a.PublishLatency.P99, fa.PublishLatency.P99)
-		}
-		row := fmt.Sprintf("%s\t%.0f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t%s", r.Target, r.Rate, a.PublishMBps, a.PublishLatency.P50,
-			a.PublishLatency.P99, a.PublishLatency.P999, a.EndToEndLatency.P99, a.Errors, thr, p50, p99)
-		if searched {
-			held := "-"
-			if r.Held != nil {
-				held = map[bool]string{true: "yes", false: "no"}[*r.Held]
-			}
-			row += "\t" + held
-		}
-		fmt.Fprintln(tw, row)
-	}
-	tw.Flush()
-}
-
-func printAggregate(w io.Writer, r bench.Report) {
-	a := r.Aggregate
-	if c := r.Check; c != nil {
-		reads := "the consumers read every acknowledged record after the run"
-		if !c.FinalReadsComplete {
-			reads = fmt.Sprintf("the consumers did not catch up after the run: %d acknowledged records unseen", c.Unseen)
-		}
-		fmt.Fprintf(w, "history: %d operations; sends %d ok, %d failed, %d unknown; %d records read; %s\n",
-			c.Operations, c.SendsOK, c.SendsFail, c.SendsInfo, c.RecordsRead, reads)
-		fmt.Fprintf(w, "checkers (%s): %s", strings.Join(c.Checkers, ", "), c.Verdict)
-		for _, k := range sortedKeys(c.Anomalies) {
-			fmt.Fprintf(w, "  %s %d", k, c.Anomalies[k])
-		}
-		fmt.Fprintln(w)
-	}
-	for _, f := range r.Faults {
-		if f.Error != "" {
-			fmt.Fprintf(w, "fault %s failed: %s\n", f.Name, f.Error)
-			continue
-		}
-		rec := "not back to 90 % within the run"
-		if f.RecoveryS >= 0 {
-			rec = fmt.Sprintf("back to 90 %% %.1fs after the repair", f.RecoveryS)
-		}
-		fmt.Fprintf(w, "fault %s from %.1fs to %.1fs: publish rate %.0f rec/s before, %.0f at its lowest, %s\n",
-			f.Name, f.StartS, f.EndS, f.BaselineRate, f.LowestRate, rec)
-	}
-	if r.MaxSustainableRate > 0 {
-		fmt.Fprintf(w, "maximum sustainable rate %.0f records/s; measured at %.0f\n", r.MaxSustainableRate, r.Rate)
-		if r.Held != nil && !*r.Held {
-			fmt.Fprintf(w, "the measured run did not hold that rate (the trials' test: %s): the search's trials were too short for it; try a longer --trial\n", bench.SustainedTest)
-		}
-	}
-	fmt.Fprintf(w, "aggregate over %.1fs: publish %.0f rec/s (%.1f MB/s), consume %.0f rec/s (%.1f MB/s), backlog %d, errors %d\n",
-		a.EndS, a.PublishRate, a.PublishMBps, a.ConsumeRate, a.ConsumeMBps, a.Backlog, a.Errors)
-	for _, l := range []struct {
-		name string
-		p    bench.Percentiles
-	}{{"publish latency", a.PublishLatency}, {"end-to-end latency", a.EndToEndLatency}} {
-		fmt.Fprintf(w, "%s ms: p50 %.2f  p75 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  p99.99 %.2f  max %.2f  (%d records)\n",
-			l.name, l.p.P50, l.p.P75, l.p.P95, l.p.P99, l.p.P999, l.p.P9999, l.p.Max, l.p.Count)
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/loglab/loglab/bench"
+	"github.com/loglab/loglab/scenarios/sweep"
 )
 
 // simFlags are bench's simulated-run flags (--sim and its model).
@@ -61,7 +62,7 @@ func (s *simFlags) run(cmd *cobra.Command, w bench.Workload, brokers int, window
 	out := cmd.OutOrStdout()
 	if outDir != "" {
 		name := fmt.Sprintf("bench-%s-sim-seed%d-%d.json", w.Name, s.seed, time.Now().Unix())
-		if err := writeJSON(outDir, name, rep); err != nil {
+		if err := bench.WriteJSON(outDir, name, rep); err != nil {
 			return err
 		}
 		fmt.Fprintln(cmd.ErrOrStderr(), "result written to "+outDir+"/"+name)
@@ -77,7 +78,7 @@ func (s *simFlags) run(cmd *cobra.Command, w bench.Workload, brokers int, window
 		fmt.Fprintf(out, "%6.1fs  publish %8.0f rec/s %7.1f MB/s  consume %8.0f rec/s  p99 %7.2f ms  e2e p99 %7.2f ms  errors %d\n",
 			win.EndS, win.PublishRate, win.PublishMBps, win.ConsumeRate, win.PublishLatency.P99, win.EndToEndLatency.P99, win.Errors)
 	}
-	printAggregate(out, rep)
+	bench.WriteAggregate(out, rep)
 	printSimInfo(out, rep.Sim)
 	return nil
 }
@@ -87,7 +88,7 @@ func printSimInfo(w io.Writer, si *bench.SimInfo) {
 		return
 	}
 	var an []string
-	for _, k := range sortedKeys(si.Anomalies) {
+	for _, k := range sweep.SortedKeys(si.Anomalies) {
 		an = append(an, fmt.Sprintf("%s=%d", k, si.Anomalies[k]))
 	}
 	check := "queue checker: pass"

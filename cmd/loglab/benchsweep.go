@@ -5,34 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/loglab/loglab/bench"
-	"github.com/loglab/loglab/reports"
 )
-
-// scalingSweep is the JSON `bench sweep` writes (reports.ScalingSweep
-// reads it; Result is a whole bench.Report).
-type scalingSweep struct {
-	Kind   string         `json:"kind"`
-	Param  string         `json:"param"`
-	Target string         `json:"target"`
-	Points []scalingPoint `json:"points"`
-}
-
-type scalingPoint struct {
-	Value  string       `json:"value"`
-	X      float64      `json:"x"`
-	Result bench.Report `json:"result"`
-}
 
 func newBenchSweepCmd() *cobra.Command {
 	var (
@@ -83,57 +65,9 @@ at equal load. Every value is checked before anything runs.`,
 			if err := sm.check(f, "bootstrap", "target", "rate-of-max", "trial"); err != nil {
 				return err
 			}
-			type plan struct {
-				param  string
-				ws     []bench.Workload
-				models []bench.SimModel
-				vals   []string
-				xs     []float64
-			}
-			var plans []plan
-			seen := map[string]bool{}
-			for _, s := range sweeps {
-				param, values, err := bench.ParseSweep(s)
-				if err != nil {
-					return fmt.Errorf("--sweep: %w", err)
-				}
-				if seen[param] {
-					return fmt.Errorf("--sweep %s given twice", param)
-				}
-				seen[param] = true
-				p := plan{param: param, vals: values}
-				for i, v := range values {
-					m := sm.model()
-					var w bench.Workload
-					var x float64
-					switch param {
-					case "link-latency", "fsync-latency":
-						if !sm.on {
-							return fmt.Errorf("--sweep %s varies the simulator's model: add --sim", param)
-						}
-						d, err := time.ParseDuration(v)
-						if err != nil || d < 0 {
-							return fmt.Errorf("--sweep %s=%s: not a duration", param, v)
-						}
-						if param == "link-latency" {
-							m.Link = "base=" + v
-						} else {
-							m.FsyncLatency = v
-						}
-						w, x = base, float64(d)/float64(time.Millisecond)
-					default:
-						if w, x, err = base.With(param, v, i); err != nil {
-							return fmt.Errorf("--sweep: %w", err)
-						}
-					}
-					p.models = append(p.models, m)
-					if w.ReplicationFactor > 9 && bootstrap == "" {
-						return fmt.Errorf("--sweep %s=%s: at most 9 embedded brokers", param, v)
-					}
-					w.Name = param + "=" + v
-					p.ws, p.xs = append(p.ws, w), append(p.xs, x)
-				}
-				plans = append(plans, p)
+			plans, err := bench.PlanScaling(base, sm.model(), sm.on, bootstrap != "", sweeps)
+			if err != nil {
+				return err
 			}
 			if outDir != "" {
 				if err := os.MkdirAll(outDir, 0o755); err != nil {
@@ -142,57 +76,29 @@ at equal load. Every value is checked before anything runs.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			out := cmd.OutOrStdout()
-			progress := func(line string) { fmt.Fprintln(cmd.ErrOrStderr(), "  "+line) }
-			var all []scalingSweep
+			opts := bench.ScalingOptions{Spec: bench.TargetSpec{Bootstrap: bootstrap, Kind: target, Brokers: brokers,
+				DataParent: benchDataParent, BrokerLog: benchBrokerLog}, Sim: sm.on, SimSeed: sm.seed, Window: window, Trial: trial,
+				RateOfMax: rateOfMax, Progress: func(line string) { fmt.Fprintln(cmd.ErrOrStderr(), "  "+line) }, Status: cmd.ErrOrStderr()}
+			var all []bench.ScalingSweep
 			for _, p := range plans {
-				sw := scalingSweep{Kind: reports.KindBenchSweep, Param: p.param}
-				for i, w := range p.ws {
-					n := brokers
-					if bootstrap == "" && target == "loglab" {
-						n = max(n, w.ReplicationFactor)
-					}
-					fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s: %s (%d of %d)\n", p.param, p.vals[i], i+1, len(p.ws))
-					if sm.on {
-						start := time.Now()
-						rep, err := bench.RunSim(w, max(brokers, w.ReplicationFactor), p.models[i], sm.seed, window, func() time.Duration { return time.Since(start) })
-						if err != nil {
-							return fmt.Errorf("sweep %s=%s: %w", p.param, p.vals[i], err)
-						}
-						sw.Target = "simulated loglab"
-						sw.Points = append(sw.Points, scalingPoint{Value: p.vals[i], X: p.xs[i], Result: rep})
-						continue
-					}
-					tg, err := startTarget(ctx, bootstrap, target, n)
-					if err != nil {
-						return err
-					}
-					name := tg.name
-					rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: tg.seeds, Target: name, Window: window, Trial: trial,
-						RateOfMax: rateOfMax, Progress: progress, Peer: tg.peer})
-					tg.cleanup()
-					if err != nil {
-						return fmt.Errorf("sweep %s=%s: %w", p.param, p.vals[i], err)
-					}
-					if sw.Target == "" {
-						sw.Target = name
-					}
-					sw.Points = append(sw.Points, scalingPoint{Value: p.vals[i], X: p.xs[i], Result: rep})
+				sw, err := bench.RunScaling(ctx, p, opts)
+				if err != nil {
+					return err
 				}
 				if outDir != "" {
-					name := "bench-sweep-" + p.param + ".json"
-					if err := writeJSON(outDir, name, sw); err != nil {
+					name := "bench-sweep-" + p.Param + ".json"
+					if err := bench.WriteJSON(outDir, name, sw); err != nil {
 						return err
 					}
 					fmt.Fprintln(cmd.ErrOrStderr(), "sweep written to "+filepath.Join(outDir, name))
 				}
 				if !asJSON {
-					printScaling(out, sw)
+					bench.WriteScaling(cmd.OutOrStdout(), sw)
 				}
 				all = append(all, sw)
 			}
 			if asJSON {
-				enc := json.NewEncoder(out)
+				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(all)
 			}
@@ -212,16 +118,4 @@ at equal load. Every value is checked before anything runs.`,
 	sm.register(f)
 	f.BoolVar(&asJSON, "json", false, "print the sweeps as JSON (progress goes to stderr)")
 	return cmd
-}
-
-func printScaling(w io.Writer, s scalingSweep) {
-	fmt.Fprintf(w, "sweep of %s (%s)\n", s.Param, s.Target)
-	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\tRATE\tMB/S\tP50_MS\tP99_MS\tP99.9_MS\tE2E_P99_MS\tERRORS\n", s.Param)
-	for _, p := range s.Points {
-		a := p.Result.Aggregate
-		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\n", p.Value, p.Result.Rate, a.PublishMBps, a.PublishLatency.P50,
-			a.PublishLatency.P99, a.PublishLatency.P999, a.EndToEndLatency.P99, a.Errors)
-	}
-	tw.Flush()
 }

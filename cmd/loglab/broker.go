@@ -26,23 +26,20 @@ import (
 // its logs, then the runtime closes sockets and files.
 const brokerStopTimeout = 30 * time.Second
 
+// brokerOpts are broker's flags.
+type brokerOpts struct {
+	nodeID                            int32
+	listen, dataDir, advertised       string
+	maxFrameBytes                     int
+	autoCreate                        bool
+	numPartitions                     int32
+	logLevel, controllers, ctrlListen string
+	voters, rack, metricsAddr         string
+	rf                                int16
+}
+
 func newBrokerCmd() *cobra.Command {
-	var (
-		nodeID        int32
-		listen        string
-		dataDir       string
-		advertised    string
-		maxFrameBytes int
-		autoCreate    bool
-		numPartitions int32
-		logLevel      string
-		controllers   string
-		ctrlListen    string
-		voters        string
-		rack          string
-		metricsAddr   string
-		rf            int16
-	)
+	var o brokerOpts
 	cmd := &cobra.Command{
 		Use:   "broker",
 		Short: "Run one Kafka-compatible broker on real sockets and files",
@@ -69,185 +66,117 @@ gives it). --controllers defaults to the voters' addresses.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tuneGC()
-			level, err := parseLogLevel(logLevel)
+			level, err := parseLogLevel(o.logLevel)
 			if err != nil {
 				return err
 			}
-			if dataDir == "" {
-				return errors.New("--data-dir is required")
-			}
-			if err := checkHostPort("--listen", listen); err != nil {
-				return err
-			}
-			if advertised != "" {
-				if err := checkHostPort("--advertised-addr", advertised); err != nil {
-					return err
-				}
-			}
-			if maxFrameBytes < 0 {
-				return fmt.Errorf("--max-frame-bytes must be positive, got %d", maxFrameBytes)
-			}
-			if numPartitions < 1 {
-				return fmt.Errorf("--num-partitions must be at least 1, got %d", numPartitions)
-			}
-			q, err := parseQuorumFlags(nodeID, controllers, ctrlListen, voters)
+			q, err := o.validate()
 			if err != nil {
-				return err
-			}
-			if rf < 1 {
-				return fmt.Errorf("--default-replication-factor must be at least 1, got %d", rf)
-			}
-			if err := checkDataDir(dataDir); err != nil {
 				return err
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-			name := "broker-" + strconv.Itoa(int(nodeID))
-			var rec metrics.Recorder
-			var gauges time.Duration
-			if metricsAddr != "" {
-				prom, stop, err := startMetrics(cmd, "broker", metricsAddr)
-				if err != nil {
-					return err
-				}
-				defer stop()
-				rec, gauges = prom.forBroker(nodeID), time.Second
-			}
-			b := broker.New(broker.Config{
-				Metrics:                  rec,
-				MetricsGaugeInterval:     gauges,
-				NodeID:                   nodeID,
-				Listen:                   listen,
-				AdvertisedAddr:           advertised,
-				MaxFrameBytes:            maxFrameBytes,
-				AutoCreateTopicsDisable:  !autoCreate,
-				NumPartitions:            numPartitions,
-				Controllers:              q.controllers,
-				Voter:                    q.voter,
-				Rack:                     rack,
-				DefaultReplicationFactor: rf,
-			})
-			rt, err := realhost.Run(b, realhost.Config{Name: name, DataDir: dataDir, Logger: logger.With("node", name)})
-			if err != nil {
-				return err
-			}
-			var addr string
-			var startErr error
-			if err := rt.Do(func(host.Host) { addr, startErr = b.Addr(), b.Err() }); err != nil {
-				return fmt.Errorf("broker stopped while starting: %w", err)
-			}
-			if startErr != nil || addr == "" {
-				stopRuntime(rt)
-				if startErr == nil {
-					startErr = errors.New("no listener")
-				}
-				return fmt.Errorf("broker did not start: %w", startErr)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "loglab broker: node %d listening on %s\n", nodeID, addr)
-			if q.voter != nil {
-				logger.Info("controller voter running (combined mode)", "controller_listen", ctrlListen, "voters", voters)
-			}
-
-			sigs := make(chan os.Signal, 1)
-			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-			defer signal.Stop(sigs)
-			select {
-			case s := <-sigs:
-				logger.Info("stopping", "signal", s.String())
-			case <-rt.Done():
-				return errors.New("broker runtime stopped unexpectedly")
-			}
-			if err := stopRuntime(rt); err != nil {
-				return fmt.Errorf("clean shutdown: %w", err)
-			}
-			logger.Info("stopped")
-			return nil
+			return o.run(cmd, logger, q)
 		},
 	}
 	f := cmd.Flags()
-	f.Int32Var(&nodeID, "node-id", 1, "broker id (node.id)")
-	f.StringVar(&listen, "listen", "127.0.0.1:9092", "listener address HOST:PORT (port 0: the system chooses)")
-	f.StringVar(&dataDir, "data-dir", "", "directory for the topic catalogue and partition logs (created if missing)")
-	f.StringVar(&advertised, "advertised-addr", "", "HOST:PORT that Metadata gives clients (advertised.listeners); default: the listener's address")
-	f.IntVar(&maxFrameBytes, "max-frame-bytes", host.DefaultMaxFrameBytes, "largest request accepted (socket.request.max.bytes)")
-	f.BoolVar(&autoCreate, "auto-create-topics", true, "create unknown topics on Metadata requests that allow it (auto.create.topics.enable)")
-	f.Int32Var(&numPartitions, "num-partitions", 1, "partitions of auto-created topics (num.partitions)")
-	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
-	f.StringVar(&controllers, "controllers", "", "controller quorum addresses host:port,... (cluster mode; default: the --voters addresses)")
-	f.StringVar(&ctrlListen, "controller-listen", "", "also run a controller voter on host:port (combined mode; needs --voters)")
-	f.StringVar(&voters, "voters", "", "the whole controller quorum, id@host:port,... (controller.quorum.voters)")
-	f.StringVar(&rack, "rack", "", "broker.rack (cluster mode)")
-	f.StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics on HOST:PORT/metrics")
-	f.Int16Var(&rf, "default-replication-factor", 1, "default.replication.factor for auto-created topics and CreateTopics with -1")
+	f.Int32Var(&o.nodeID, "node-id", 1, "broker id (node.id)")
+	f.StringVar(&o.listen, "listen", "127.0.0.1:9092", "listener address HOST:PORT (port 0: the system chooses)")
+	f.StringVar(&o.dataDir, "data-dir", "", "directory for the topic catalogue and partition logs (created if missing)")
+	f.StringVar(&o.advertised, "advertised-addr", "", "HOST:PORT that Metadata gives clients (advertised.listeners); default: the listener's address")
+	f.IntVar(&o.maxFrameBytes, "max-frame-bytes", host.DefaultMaxFrameBytes, "largest request accepted (socket.request.max.bytes)")
+	f.BoolVar(&o.autoCreate, "auto-create-topics", true, "create unknown topics on Metadata requests that allow it (auto.create.topics.enable)")
+	f.Int32Var(&o.numPartitions, "num-partitions", 1, "partitions of auto-created topics (num.partitions)")
+	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&o.controllers, "controllers", "", "controller quorum addresses host:port,... (cluster mode; default: the --voters addresses)")
+	f.StringVar(&o.ctrlListen, "controller-listen", "", "also run a controller voter on host:port (combined mode; needs --voters)")
+	f.StringVar(&o.voters, "voters", "", "the whole controller quorum, id@host:port,... (controller.quorum.voters)")
+	f.StringVar(&o.rack, "rack", "", "broker.rack (cluster mode)")
+	f.StringVar(&o.metricsAddr, "metrics", "", "serve Prometheus metrics on HOST:PORT/metrics")
+	f.Int16Var(&o.rf, "default-replication-factor", 1, "default.replication.factor for auto-created topics and CreateTopics with -1")
 	return cmd
 }
 
-// quorum is what the quorum flags configure.
-type quorum struct {
-	controllers []string
-	voter       *controller.VoterConfig
+// validate checks the flags and the data directory before anything starts.
+func (o *brokerOpts) validate() (controller.Quorum, error) {
+	if o.dataDir == "" {
+		return controller.Quorum{}, errors.New("--data-dir is required")
+	}
+	if err := checkHostPort("--listen", o.listen); err != nil {
+		return controller.Quorum{}, err
+	}
+	if o.advertised != "" {
+		if err := checkHostPort("--advertised-addr", o.advertised); err != nil {
+			return controller.Quorum{}, err
+		}
+	}
+	if o.maxFrameBytes < 0 {
+		return controller.Quorum{}, fmt.Errorf("--max-frame-bytes must be positive, got %d", o.maxFrameBytes)
+	}
+	if o.numPartitions < 1 {
+		return controller.Quorum{}, fmt.Errorf("--num-partitions must be at least 1, got %d", o.numPartitions)
+	}
+	q, err := controller.ParseQuorum(o.nodeID, o.controllers, o.ctrlListen, o.voters)
+	if err != nil {
+		return q, err
+	}
+	if o.rf < 1 {
+		return q, fmt.Errorf("--default-replication-factor must be at least 1, got %d", o.rf)
+	}
+	return q, checkDataDir(o.dataDir)
 }
 
-// parseQuorumFlags checks --controllers, --controller-listen and --voters
-// together; all empty is standalone mode.
-func parseQuorumFlags(nodeID int32, controllers, ctrlListen, voters string) (quorum, error) {
-	var q quorum
-	var peers []controller.Peer
-	if voters != "" {
-		seen := map[uint64]bool{}
-		for _, v := range strings.Split(voters, ",") {
-			id, addr, ok := strings.Cut(strings.TrimSpace(v), "@")
-			n, err := strconv.ParseUint(id, 10, 31)
-			if !ok || err != nil || n < 1 {
-				return q, fmt.Errorf("--voters %q: want id@host:port,... with ids >= 1", voters)
-			}
-			if err := checkHostPort("--voters", addr); err != nil {
-				return q, err
-			}
-			if seen[n] {
-				return q, fmt.Errorf("--voters %q: id %d twice", voters, n)
-			}
-			seen[n] = true
-			peers = append(peers, controller.Peer{ID: n, Addr: addr})
+// run starts the broker, says where it listens and runs until a signal.
+func (o *brokerOpts) run(cmd *cobra.Command, logger *slog.Logger, q controller.Quorum) error {
+	var rec metrics.Recorder
+	var gauges time.Duration
+	if o.metricsAddr != "" {
+		reg, stop, err := startMetrics(cmd, "broker", o.metricsAddr)
+		if err != nil {
+			return err
 		}
+		defer stop()
+		rec, gauges = reg.ForBroker(o.nodeID), time.Second
 	}
-	if controllers != "" {
-		for _, c := range strings.Split(controllers, ",") {
-			c = strings.TrimSpace(c)
-			if err := checkHostPort("--controllers", c); err != nil {
-				return q, err
-			}
-			q.controllers = append(q.controllers, c)
-		}
-	} else {
-		for _, p := range peers {
-			q.controllers = append(q.controllers, p.Addr)
-		}
+	b := broker.New(broker.Config{
+		Metrics: rec, MetricsGaugeInterval: gauges, NodeID: o.nodeID, Listen: o.listen, AdvertisedAddr: o.advertised,
+		MaxFrameBytes: o.maxFrameBytes, AutoCreateTopicsDisable: !o.autoCreate, NumPartitions: o.numPartitions,
+		Controllers: q.Controllers, Voter: q.Voter, Rack: o.rack, DefaultReplicationFactor: o.rf,
+	})
+	name := "broker-" + strconv.Itoa(int(o.nodeID))
+	rt, err := realhost.Run(b, realhost.Config{Name: name, DataDir: o.dataDir, Logger: logger.With("node", name)})
+	if err != nil {
+		return err
 	}
-	if ctrlListen != "" {
-		if err := checkHostPort("--controller-listen", ctrlListen); err != nil {
-			return q, err
-		}
-		if len(peers) == 0 {
-			return q, errors.New("--controller-listen needs --voters (the whole quorum, id@host:port,...)")
-		}
-		var mine *controller.Peer
-		for i := range peers {
-			if peers[i].ID == uint64(max(nodeID, 0)) {
-				mine = &peers[i]
-			}
-		}
-		if mine == nil || nodeID < 1 {
-			return q, fmt.Errorf("--controller-listen: --node-id %d is not among --voters %q", nodeID, voters)
-		}
-		if mine.Addr != ctrlListen {
-			return q, fmt.Errorf("--controller-listen %s: --voters gives voter %d the address %s", ctrlListen, nodeID, mine.Addr)
-		}
-		q.voter = &controller.VoterConfig{ID: uint64(nodeID), Voters: peers}
+	var addr string
+	var startErr error
+	if err := rt.Do(func(host.Host) { addr, startErr = b.Addr(), b.Err() }); err != nil {
+		return fmt.Errorf("broker stopped while starting: %w", err)
 	}
-	if len(q.controllers) > 0 && nodeID < 1 {
-		return q, fmt.Errorf("--node-id must be at least 1 in cluster mode, got %d", nodeID)
+	if startErr != nil || addr == "" {
+		stopRuntime(rt)
+		if startErr == nil {
+			startErr = errors.New("no listener")
+		}
+		return fmt.Errorf("broker did not start: %w", startErr)
 	}
-	return q, nil
+	fmt.Fprintf(cmd.OutOrStdout(), "loglab broker: node %d listening on %s\n", o.nodeID, addr)
+	if q.Voter != nil {
+		logger.Info("controller voter running (combined mode)", "controller_listen", o.ctrlListen, "voters", o.voters)
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	select {
+	case s := <-sigs:
+		logger.Info("stopping", "signal", s.String())
+	case <-rt.Done():
+		return errors.New("broker runtime stopped unexpectedly")
+	}
+	if err := stopRuntime(rt); err != nil {
+		return fmt.Errorf("clean shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
 }
 
 func stopRuntime(rt *realhost.Runtime) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/broker/metrics"
+	"github.com/loglab/loglab/broker/metrics/prom"
 )
 
 // clusterReadyTimeout bounds the wait for every broker to register with
@@ -26,20 +27,20 @@ import (
 // either way).
 const clusterReadyTimeout = 60 * time.Second
 
+// clusterOpts are cluster's flags.
+type clusterOpts struct {
+	brokers, ctrlOffset, base int
+	listen, dataDir, hostPart string
+	logLevel, metricsAddr     string
+	rf                        int16
+	minISR                    int64
+	numPartitions             int32
+	autoCreate                bool
+	bugs                      []string
+}
+
 func newClusterCmd() *cobra.Command {
-	var (
-		brokers       int
-		listen        string
-		dataDir       string
-		ctrlOffset    int
-		rf            int16
-		minISR        int64
-		numPartitions int32
-		autoCreate    bool
-		bugs          []string
-		logLevel      string
-		metricsAddr   string
-	)
+	var o clusterOpts
 	cmd := &cobra.Command{
 		Use:   "cluster",
 		Short: "Run a cluster of N brokers with their controller quorum in this process",
@@ -58,115 +59,137 @@ stops every broker cleanly. Logs go to stderr.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tuneGC()
-			level, err := parseLogLevel(logLevel)
+			level, err := parseLogLevel(o.logLevel)
 			if err != nil {
 				return err
 			}
-			if brokers < 1 || brokers > 100 {
-				return fmt.Errorf("--brokers must be between 1 and 100, got %d", brokers)
-			}
-			if dataDir == "" {
-				return errors.New("--data-dir is required")
-			}
-			if err := checkHostPort("--listen", listen); err != nil {
+			if err := o.validate(); err != nil {
 				return err
 			}
-			hostPart, portStr, _ := net.SplitHostPort(listen)
-			base, _ := strconv.Atoi(portStr)
-			if base > 0 && (ctrlOffset > -brokers && ctrlOffset < brokers) {
-				return fmt.Errorf("--controller-port-offset %d: the controller ports would overlap the %d broker ports", ctrlOffset, brokers)
-			}
-			if base > 0 && (base+brokers-1 > 65535 || base+ctrlOffset < 1 || base+ctrlOffset+min(3, brokers)-1 > 65535) {
-				return fmt.Errorf("--listen %s with %d brokers and --controller-port-offset %d: ports out of range", listen, brokers, ctrlOffset)
-			}
-			if rf == 0 {
-				rf = int16(min(3, brokers))
-			}
-			if rf < 1 || int(rf) > brokers {
-				return fmt.Errorf("--default-replication-factor must be between 1 and --brokers (%d), got %d", brokers, rf)
-			}
-			if minISR < 1 || minISR > int64(rf) {
-				return fmt.Errorf("--min-insync-replicas must be between 1 and the replication factor (%d), got %d", rf, minISR)
-			}
-			if numPartitions < 1 {
-				return fmt.Errorf("--num-partitions must be at least 1, got %d", numPartitions)
-			}
-			zoo, err := bugzoo.Parse(bugs)
+			zoo, err := bugzoo.Parse(o.bugs)
 			if err != nil {
 				return fmt.Errorf("--bug: %w", err)
 			}
-			if err := checkDataDir(dataDir); err != nil {
+			if err := checkDataDir(o.dataDir); err != nil {
 				return err
 			}
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-			var perBroker func(int32) metrics.Recorder
-			if metricsAddr != "" {
-				prom, stop, err := startMetrics(cmd, "cluster", metricsAddr)
-				if err != nil {
-					return err
-				}
-				defer stop()
-				perBroker = prom.forBroker
-			}
-			c, err := embedded.Start(embedded.Config{
-				Metrics: perBroker,
-				Brokers: brokers, Host: hostPart, BasePort: base, ControllerPortOffset: ctrlOffset,
-				DataDir: dataDir, DefaultReplicationFactor: rf, MinInsyncReplicas: minISR,
-				Broker: broker.Config{
-					AutoCreateTopicsDisable: !autoCreate,
-					NumPartitions:           numPartitions,
-					Bugs:                    zoo,
-				},
-				Logger:      logger,
-				StopTimeout: brokerStopTimeout,
-			})
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			for k := 1; k <= brokers; k++ {
-				if ca := c.ControllerAddr(k); ca != "" {
-					fmt.Fprintf(out, "loglab cluster: broker %d listening on %s (controller %s)\n", k, c.Addr(k), ca)
-				} else {
-					fmt.Fprintf(out, "loglab cluster: broker %d listening on %s\n", k, c.Addr(k))
-				}
-			}
-			fmt.Fprintf(out, "loglab cluster: bootstrap %s\n", strings.Join(c.Bootstrap(), ","))
-			if !zoo.Empty() {
-				logger.Warn("bug-zoo switches on: this cluster is deliberately broken", "bugs", zoo.String())
-			}
-
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			readyCtx, cancel := context.WithTimeout(ctx, clusterReadyTimeout)
-			err = c.WaitReady(readyCtx)
-			cancel()
-			switch {
-			case err == nil:
-				fmt.Fprintln(out, "loglab cluster: ready")
-			case ctx.Err() == nil:
-				logger.Warn("not every broker registered yet; running anyway", "err", err)
-			}
-			<-ctx.Done()
-			logger.Info("stopping")
-			if err := c.Stop(); err != nil {
-				return fmt.Errorf("clean shutdown: %w", err)
-			}
-			logger.Info("stopped")
-			return nil
+			return o.run(cmd, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level})), zoo)
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&brokers, "brokers", 3, "number of brokers (node ids 1..N)")
-	f.StringVar(&listen, "listen", "127.0.0.1:9092", "HOST:PORT of broker 1; broker k gets PORT+k-1 (port 0: all ports picked free)")
-	f.StringVar(&dataDir, "data-dir", "", "directory holding broker-1 ... broker-N (created if missing)")
-	f.IntVar(&ctrlOffset, "controller-port-offset", 100, "voter k listens on PORT+OFFSET+k-1")
-	f.Int16Var(&rf, "default-replication-factor", 0, "default.replication.factor for auto-created topics and CreateTopics with -1 (0: min(3, --brokers))")
-	f.Int64Var(&minISR, "min-insync-replicas", 1, "default min.insync.replicas of topics")
-	f.Int32Var(&numPartitions, "num-partitions", 1, "partitions of auto-created topics (num.partitions)")
-	f.BoolVar(&autoCreate, "auto-create-topics", true, "create unknown topics on Metadata requests that allow it (auto.create.topics.enable)")
-	f.StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics of every broker (label broker) on HOST:PORT/metrics")
-	f.StringArrayVar(&bugs, "bug", nil, "switch on a bug-zoo bug in every broker (repeatable; see docs/bugzoo.md); testing only")
-	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.IntVar(&o.brokers, "brokers", 3, "number of brokers (node ids 1..N)")
+	f.StringVar(&o.listen, "listen", "127.0.0.1:9092", "HOST:PORT of broker 1; broker k gets PORT+k-1 (port 0: all ports picked free)")
+	f.StringVar(&o.dataDir, "data-dir", "", "directory holding broker-1 ... broker-N (created if missing)")
+	f.IntVar(&o.ctrlOffset, "controller-port-offset", 100, "voter k listens on PORT+OFFSET+k-1")
+	f.Int16Var(&o.rf, "default-replication-factor", 0, "default.replication.factor for auto-created topics and CreateTopics with -1 (0: min(3, --brokers))")
+	f.Int64Var(&o.minISR, "min-insync-replicas", 1, "default min.insync.replicas of topics")
+	f.Int32Var(&o.numPartitions, "num-partitions", 1, "partitions of auto-created topics (num.partitions)")
+	f.BoolVar(&o.autoCreate, "auto-create-topics", true, "create unknown topics on Metadata requests that allow it (auto.create.topics.enable)")
+	f.StringVar(&o.metricsAddr, "metrics", "", "serve Prometheus metrics of every broker (label broker) on HOST:PORT/metrics")
+	f.StringArrayVar(&o.bugs, "bug", nil, "switch on a bug-zoo bug in every broker (repeatable; see docs/bugzoo.md); testing only")
+	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
+}
+
+// validate checks the flags against each other (and sets the defaults
+// that depend on others).
+func (o *clusterOpts) validate() error {
+	if o.brokers < 1 || o.brokers > 100 {
+		return fmt.Errorf("--brokers must be between 1 and 100, got %d", o.brokers)
+	}
+	if o.dataDir == "" {
+		return errors.New("--data-dir is required")
+	}
+	if err := checkHostPort("--listen", o.listen); err != nil {
+		return err
+	}
+	var portStr string
+	o.hostPart, portStr, _ = net.SplitHostPort(o.listen)
+	o.base, _ = strconv.Atoi(portStr)
+	if o.base > 0 && (o.ctrlOffset > -o.brokers && o.ctrlOffset < o.brokers) {
+		return fmt.Errorf("--controller-port-offset %d: the controller ports would overlap the %d broker ports", o.ctrlOffset, o.brokers)
+	}
+	if o.base > 0 && (o.base+o.brokers-1 > 65535 || o.base+o.ctrlOffset < 1 || o.base+o.ctrlOffset+min(3, o.brokers)-1 > 65535) {
+		return fmt.Errorf("--listen %s with %d brokers and --controller-port-offset %d: ports out of range", o.listen, o.brokers, o.ctrlOffset)
+	}
+	if o.rf == 0 {
+		o.rf = int16(min(3, o.brokers))
+	}
+	if o.rf < 1 || int(o.rf) > o.brokers {
+		return fmt.Errorf("--default-replication-factor must be between 1 and --brokers (%d), got %d", o.brokers, o.rf)
+	}
+	if o.minISR < 1 || o.minISR > int64(o.rf) {
+		return fmt.Errorf("--min-insync-replicas must be between 1 and the replication factor (%d), got %d", o.rf, o.minISR)
+	}
+	if o.numPartitions < 1 {
+		return fmt.Errorf("--num-partitions must be at least 1, got %d", o.numPartitions)
+	}
+	return nil
+}
+
+// run starts the cluster, says where it listens, and runs until a signal.
+func (o *clusterOpts) run(cmd *cobra.Command, logger *slog.Logger, zoo bugzoo.Set) error {
+	var perBroker func(int32) metrics.Recorder
+	if o.metricsAddr != "" {
+		reg, stop, err := startMetrics(cmd, "cluster", o.metricsAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		perBroker = reg.ForBroker
+	}
+	c, err := embedded.Start(embedded.Config{
+		Metrics: perBroker,
+		Brokers: o.brokers, Host: o.hostPart, BasePort: o.base, ControllerPortOffset: o.ctrlOffset,
+		DataDir: o.dataDir, DefaultReplicationFactor: o.rf, MinInsyncReplicas: o.minISR,
+		Broker: broker.Config{AutoCreateTopicsDisable: !o.autoCreate, NumPartitions: o.numPartitions, Bugs: zoo},
+		Logger: logger, StopTimeout: brokerStopTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	for k := 1; k <= o.brokers; k++ {
+		if ca := c.ControllerAddr(k); ca != "" {
+			fmt.Fprintf(out, "loglab cluster: broker %d listening on %s (controller %s)\n", k, c.Addr(k), ca)
+		} else {
+			fmt.Fprintf(out, "loglab cluster: broker %d listening on %s\n", k, c.Addr(k))
+		}
+	}
+	fmt.Fprintf(out, "loglab cluster: bootstrap %s\n", strings.Join(c.Bootstrap(), ","))
+	if !zoo.Empty() {
+		logger.Warn("bug-zoo switches on: this cluster is deliberately broken", "bugs", zoo.String())
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	readyCtx, cancel := context.WithTimeout(ctx, clusterReadyTimeout)
+	err = c.WaitReady(readyCtx)
+	cancel()
+	switch {
+	case err == nil:
+		fmt.Fprintln(out, "loglab cluster: ready")
+	case ctx.Err() == nil:
+		logger.Warn("not every broker registered yet; running anyway", "err", err)
+	}
+	<-ctx.Done()
+	logger.Info("stopping")
+	if err := c.Stop(); err != nil {
+		return fmt.Errorf("clean shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// startMetrics serves a new Prometheus registry on addr and says where.
+func startMetrics(cmd *cobra.Command, who, addr string) (*prom.Registry, func(), error) {
+	if err := checkHostPort("--metrics", addr); err != nil {
+		return nil, nil, err
+	}
+	reg := prom.New()
+	maddr, stop, err := reg.Serve(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--%w", err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "loglab %s: metrics on http://%s/metrics\n", who, maddr)
+	return reg, stop, nil
 }

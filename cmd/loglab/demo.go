@@ -3,22 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/loglab/loglab/bench"
-	"github.com/loglab/loglab/history"
 	"github.com/loglab/loglab/reports"
-	"github.com/loglab/loglab/scenarios"
+	"github.com/loglab/loglab/scenarios/sweep"
 )
 
 // demoMarker marks a directory the demo wrote, which a later demo may
@@ -82,12 +79,13 @@ non-empty directory is refused.`,
 			start := time.Now()
 			fmt.Fprintf(out, "loglab demo: results and report in %s\n\n", outDir)
 
-			failedRuns, err := demoSuite(out, outDir, seeds, parallel)
+			failedRuns, err := sweep.Suite(out, outDir, seeds, parallel)
 			if err != nil {
 				return err
 			}
 			if !noBench {
-				if err := demoBench(ctx, out, outDir, rate, duration, warmup, window, killBroker, killAt, down, keepHistory); err != nil {
+				if err := bench.Demo(ctx, out, outDir, bench.DemoConfig{Rate: rate, Duration: duration, Warmup: warmup, Window: window,
+					Kill: killBroker, KillAt: killAt, Down: down, KeepHistory: keepHistory}); err != nil {
 					return err
 				}
 			}
@@ -151,111 +149,4 @@ func prepareDemoDir(dir string) error {
 		return fmt.Errorf("--out: %w", err)
 	}
 	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("written by loglab demo; cleared by the next one\n"), 0o644)
-}
-
-// demoSuite sweeps every scenario over seeds 1..n, writing each sweep to
-// dir/suite/NAME, and returns the failing runs.
-func demoSuite(out io.Writer, dir string, n, parallel int) ([]*scenarios.Result, error) {
-	all := scenarios.All()
-	fmt.Fprintf(out, "1. scenario suite in simulation: %d scenarios x seeds 1-%d, %d worker processes\n", len(all), n, parallel)
-	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tRUNS\tPASSED\tEXPECTED ANOMALIES FOUND (SEEDS)\tEVENTS/S\tSIM_S/WALL_S")
-	var failed []*scenarios.Result
-	var runs int
-	var events uint64
-	var simSeconds float64
-	start := time.Now()
-	r := seedRange{1, uint64(n)}
-	for _, sc := range all {
-		list := shardSpec{0, 1}.seeds(r)
-		t0 := time.Now()
-		results, err := runSweep(sc.Name, nil, list, max(1, min(parallel, len(list))))
-		if err != nil {
-			return nil, fmt.Errorf("suite: %s: %w", sc.Name, err)
-		}
-		sum := summarize(sc.Name, nil, r, shardSpec{0, 1}, results)
-		sum.Parallel = parallel
-		sum.WallSeconds = time.Since(t0).Seconds()
-		sum.SeedsPerMinute = seedsPerMinute(sum.Runs, sum.WallSeconds)
-		if err := writeSweepDir(filepath.Join(dir, "suite", sc.Name), sum, results); err != nil {
-			return nil, err
-		}
-		for _, res := range results {
-			if !res.OK {
-				failed = append(failed, res)
-			}
-		}
-		var found []string
-		for _, k := range sortedKeys(sum.SeedsWithAnomaly) {
-			found = append(found, fmt.Sprintf("%s (%d)", k, sum.SeedsWithAnomaly[k]))
-		}
-		if len(found) == 0 {
-			found = []string{"-"}
-		}
-		passed := fmt.Sprint(sum.Passed)
-		if sum.Failed > 0 {
-			passed += fmt.Sprintf(" (%d FAILED)", sum.Failed)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%.0f\t%.0f\n", sc.Name, sum.Runs, passed, strings.Join(found, " "), sum.EventsPerSecond(), sum.SimSpeedup())
-		runs += sum.Runs
-		events += sum.Events
-		simSeconds += sum.SimSeconds
-	}
-	tw.Flush()
-	wall := time.Since(start).Seconds()
-	fmt.Fprintf(out, "%d runs, %d failed; %d events and %.0f simulated seconds in %.1f wall seconds (%.0f events/s, %.0f simulated s per wall s)\n",
-		runs, len(failed), events, simSeconds, wall, float64(events)/wall, simSeconds/wall)
-	return failed, nil
-}
-
-// demoBench runs the benchmark on an embedded 3-broker cluster with a
-// broker killed mid-run, records and checks its history, and writes the
-// result and the history into dir.
-func demoBench(ctx context.Context, out io.Writer, dir string, rate int, duration, warmup, window time.Duration, kill int, killAt, down time.Duration, keep bool) error {
-	w := bench.DefaultWorkload()
-	w.Name, w.ReplicationFactor, w.Acks, w.ProducerRate = "demo", 3, -1, rate
-	w.Duration, w.Warmup = bench.Duration(duration), bench.Duration(warmup)
-	fmt.Fprintf(out, "\n2. benchmark: 3 embedded brokers, RF=3, acks=all, %d x %d B records/s for %v", rate, w.MessageSize, duration)
-	if kill > 0 {
-		fmt.Fprintf(out, "; broker %d killed at %v, restarted %v later", kill, killAt, down)
-	}
-	fmt.Fprintln(out)
-	tg, err := startTarget(ctx, "", "loglab", 3)
-	if err != nil {
-		return err
-	}
-	defer tg.cleanup()
-	seeds, name, cluster := tg.seeds, tg.name, tg.cluster
-	var faults []bench.Fault
-	if kill > 0 {
-		faults = append(faults, killFault(cluster, kill, killAt, down))
-	}
-	hist := history.NewMemory()
-	var saved *savedHistory
-	if keep {
-		if saved, err = createHistory(dir, "bench-demo.history.jsonl"); err != nil {
-			return err
-		}
-		defer saved.close()
-		hist = saved.w
-	}
-	rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: seeds, Target: name, Window: window, Faults: faults,
-		History: hist, Progress: func(line string) { fmt.Fprintln(out, "  "+line) }})
-	if err != nil {
-		if saved != nil {
-			saved.discard()
-		}
-		return err
-	}
-	if saved != nil {
-		if err := saved.finish(); err != nil {
-			return err
-		}
-		rep.Check.History = saved.name
-	}
-	if err := writeJSON(dir, "bench-demo.json", rep); err != nil {
-		return err
-	}
-	printAggregate(out, rep)
-	return nil
 }

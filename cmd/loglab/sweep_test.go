@@ -9,61 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"pgregory.net/rapid"
-
 	"github.com/loglab/loglab/scenarios"
+	"github.com/loglab/loglab/scenarios/sweep"
 )
-
-func TestParseSeedsAndShard(t *testing.T) {
-	good := map[string]seedRange{"1-200": {1, 200}, "7": {7, 7}, "0-0": {0, 0}, " 3-5 ": {3, 5}}
-	for in, want := range good {
-		if got, err := parseSeeds(in); err != nil || got != want {
-			t.Errorf("parseSeeds(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "a-b", "5-1", "-3", "1-", "1-2-3", "1..5"} {
-		if _, err := parseSeeds(in); err == nil || !strings.Contains(err.Error(), "want A-B") {
-			t.Errorf("parseSeeds(%q): err = %v, want a one-line 'want A-B' error", in, err)
-		}
-	}
-	if s, err := parseShard("3/4"); err != nil || s != (shardSpec{3, 4}) {
-		t.Errorf("parseShard(3/4) = %v, %v", s, err)
-	}
-	for _, in := range []string{"4/4", "0/0", "1", "a/b", "-1/4", "1/-4"} {
-		if _, err := parseShard(in); err == nil {
-			t.Errorf("parseShard(%q) accepted", in)
-		}
-	}
-}
-
-// The shards of a range partition it: every seed in exactly one shard, in
-// order, and shard I holds the seeds with (seed-A) % N == I.
-func TestShardsPartitionTheRange(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		first := rapid.Uint64Range(0, 1<<20).Draw(t, "first")
-		if rapid.Bool().Draw(t, "near-max") {
-			first = ^uint64(0) - rapid.Uint64Range(0, 300).Draw(t, "back")
-		}
-		last := first + rapid.Uint64Range(0, min(300, ^uint64(0)-first)).Draw(t, "span")
-		n := rapid.Uint64Range(1, 20).Draw(t, "n")
-		r := seedRange{first, last}
-		seen := map[uint64]uint64{}
-		for i := uint64(0); i < n; i++ {
-			for _, s := range (shardSpec{i, n}).seeds(r) {
-				if s < first || s > last || (s-first)%n != i {
-					t.Fatalf("shard %d/%d of %v holds seed %d", i, n, r, s)
-				}
-				if _, dup := seen[s]; dup {
-					t.Fatalf("seed %d in two shards", s)
-				}
-				seen[s] = i
-			}
-		}
-		if uint64(len(seen)) != last-first+1 {
-			t.Fatalf("%d seeds covered of %v", len(seen), r)
-		}
-	})
-}
 
 // TestShardedSweepMergesToTheUnshardedOne runs the commands of
 // docs/sweeps.md: one sweep, the same sweep as 4 shards with --out, and
@@ -78,7 +26,7 @@ func TestShardedSweepMergesToTheUnshardedOne(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("unsharded sweep with a bug: exit %d, want 1\n%s\n%s", code, stdout, stderr)
 	}
-	var whole sweepSummary
+	var whole sweep.Summary
 	if err := json.Unmarshal([]byte(stdout), &whole); err != nil {
 		t.Fatalf("bad JSON: %v\n%s", err, stdout)
 	}
@@ -101,7 +49,7 @@ func TestShardedSweepMergesToTheUnshardedOne(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("merge: exit %d, want 1 (a shard failed)\n%s\n%s", code, stdout, stderr)
 	}
-	var merged sweepSummary
+	var merged sweep.Summary
 	if err := json.Unmarshal([]byte(stdout), &merged); err != nil {
 		t.Fatalf("bad merge JSON: %v\n%s", err, stdout)
 	}
@@ -114,7 +62,7 @@ func TestShardedSweepMergesToTheUnshardedOne(t *testing.T) {
 	// Each failure's repro replays it: same trace hash, same failure.
 	f := whole.Failures[0]
 	stdout, _, code = runCLI(t, append(strings.Fields(strings.TrimPrefix(f.Repro, "go run ./cmd/loglab ")), "--json")...)
-	var one sweepSummary
+	var one sweep.Summary
 	if err := json.Unmarshal([]byte(stdout), &one); err != nil || code != 1 || one.Failed != 1 || one.Failures[0].TraceHash != f.TraceHash {
 		t.Fatalf("repro %q: exit %d, %+v, %v", f.Repro, code, one, err)
 	}

@@ -14,11 +14,16 @@ const ModulePath = "github.com/loglab/loglab"
 // A package not listed here can still opt out with a //detcheck:exempt
 // <reason> directive in its package doc comment (see the package doc).
 var Exempt = []string{
-	"host/realhost/...", // the real Host: event-loop goroutine, TCP, os.File, fsync, wall clock
-	"cmd/...",           // the cobra CLI: flags, stdio, signals, real time
-	"bench",             // real-socket benchmark drivers; simulated sub-packages stay checked
-	"reports/...",       // plots and reports from finished runs: files, floats, gonum
-	"tools/...",         // developer tools, this checker included
+	"host/realhost/...",   // the real Host: event-loop goroutine, TCP, os.File, fsync, wall clock
+	"cmd/...",             // the cobra CLI: flags, stdio, signals, real time
+	"bench",               // real-socket benchmark drivers; simulated sub-packages stay checked
+	"bench/embedded",      // an in-process cluster on real sockets and files
+	"client/admin",        // the admin client: blocking calls over realhost
+	"client/console",      // the console producer and consumer: blocking calls over realhost
+	"broker/metrics/prom", // the Prometheus endpoint: HTTP server, locks
+	"scenarios/sweep",     // sweep orchestration: worker processes, goroutines, files
+	"reports/...",         // plots and reports from finished runs: files, floats, gonum
+	"tools/...",           // developer tools, this checker included
 }
 
 // IsSimulated reports whether the package with import path pkgPath runs in

@@ -1,13 +1,14 @@
 package interop
 
 import (
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // The broker stores record batches as the producer sent them (it rewrites
@@ -34,22 +35,16 @@ func storedCodecs(t *testing.T, dataDir, topic string, p int32) map[int64]string
 		if err != nil {
 			t.Fatal(err)
 		}
-		for len(b) >= 61 { // a v2 batch header is 61 bytes
-			base := int64(binary.BigEndian.Uint64(b))
-			size := 12 + int(binary.BigEndian.Uint32(b[8:]))
-			if size < 61 || size > len(b) {
-				break // a preallocated or torn tail
-			}
-			attrs := binary.BigEndian.Uint16(b[21:])
-			lastDelta := int64(int32(binary.BigEndian.Uint32(b[23:])))
+		// Iterate stops at a preallocated or torn tail.
+		for it := batch.Iterate(b); it.Next(); {
+			h := it.Header()
 			codec := "unknown"
-			if c := int(attrs & 7); c < len(codecNames) {
+			if c := h.Compression(); c < len(codecNames) {
 				codec = codecNames[c]
 			}
-			for o := base; o <= base+lastDelta; o++ {
+			for o := h.BaseOffset; o <= h.LastOffset(); o++ {
 				out[o] = codec
 			}
-			b = b[size:]
 		}
 	}
 	return out

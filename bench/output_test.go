@@ -1,4 +1,4 @@
-package main
+package bench_test
 
 import (
 	"bytes"
@@ -38,7 +38,7 @@ func columns(t *testing.T, out, target string) []string {
 func TestPrintComparison(t *testing.T) {
 	yes, no := true, false
 	var buf bytes.Buffer
-	printComparison(&buf, compareReport("loglab", 400, 2, 10, &no),
+	bench.WriteComparison(&buf, compareReport("loglab", 400, 2, 10, &no),
 		[]bench.Report{compareReport("nats", 100, 1, 50, &yes), compareReport("redis", 80, 4, 5, nil)})
 	out := buf.String()
 	if h := columns(t, out, "TARGET"); h[len(h)-1] != "HELD" {
@@ -59,7 +59,7 @@ func TestPrintComparison(t *testing.T) {
 	}
 
 	buf.Reset()
-	printComparison(&buf, compareReport("loglab", 50, 2, 10, nil), []bench.Report{compareReport("kfake", 50, 2, 20, nil)})
+	bench.WriteComparison(&buf, compareReport("loglab", 50, 2, 10, nil), []bench.Report{compareReport("kfake", 50, 2, 20, nil)})
 	if h := columns(t, buf.String(), "TARGET"); h[len(h)-1] != "P99_RATIO" {
 		t.Fatalf("header %v: a fixed-rate comparison has no HELD column", h)
 	}

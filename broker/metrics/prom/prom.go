@@ -1,10 +1,24 @@
-package main
+// Package prom exports broker/metrics to Prometheus: a Registry backs
+// metrics.Recorder (each metric name becomes a vector, created on first
+// use with the label names it came with plus "broker") and Serve answers
+// /metrics over HTTP for `loglab broker --metrics` and `loglab cluster
+// --metrics`.
+//
+// Ownership and imports: it owns its registry and HTTP server. It imports
+// broker/metrics and client_golang. Real mode only: it locks, starts a
+// goroutine and serves HTTP, and nothing that runs in simulation imports
+// it (brokers in the simulator record to metrics.Discard or a test
+// recorder).
+//
+//detcheck:exempt serves HTTP from a goroutine with locks; never runs in simulation
+package prom
 
 import (
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -12,16 +26,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/spf13/cobra"
 
 	"github.com/loglab/loglab/broker/metrics"
 )
 
-// promRecorder backs broker/metrics with Prometheus: each metric name
-// becomes a vector, created on first use with the label names it came
-// with (plus "broker"). Safe for concurrent use: brokers record from their
-// loops while the HTTP handler scrapes.
-type promRecorder struct {
+// Registry backs broker/metrics with Prometheus. Safe for concurrent
+// use: brokers record from their loops while the HTTP handler scrapes.
+type Registry struct {
 	reg        *prometheus.Registry
 	mu         sync.Mutex
 	counters   map[string]*prometheus.CounterVec
@@ -29,21 +40,22 @@ type promRecorder struct {
 	histograms map[string]*prometheus.HistogramVec
 }
 
-func newPromRecorder() *promRecorder {
+// New returns a registry with the Go and process collectors.
+func New() *Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return &promRecorder{reg: reg, counters: map[string]*prometheus.CounterVec{}, gauges: map[string]*prometheus.GaugeVec{},
+	return &Registry{reg: reg, counters: map[string]*prometheus.CounterVec{}, gauges: map[string]*prometheus.GaugeVec{},
 		histograms: map[string]*prometheus.HistogramVec{}}
 }
 
-// forBroker returns the recorder a broker uses: every series labelled
+// ForBroker returns the recorder a broker uses: every series labelled
 // broker=id.
-func (p *promRecorder) forBroker(id int32) metrics.Recorder {
+func (p *Registry) ForBroker(id int32) metrics.Recorder {
 	return brokerRecorder{p, fmt.Sprint(id)}
 }
 
 type brokerRecorder struct {
-	p  *promRecorder
+	p  *Registry
 	id string
 }
 
@@ -98,33 +110,20 @@ func (r brokerRecorder) Observe(name string, s float64, labels ...string) {
 	v.WithLabelValues(values...).Observe(s)
 }
 
-// serveMetrics serves /metrics on addr until the returned stop is called.
-func (p *promRecorder) serve(addr string) (string, func(), error) {
-	if err := checkHostPort("--metrics", addr); err != nil {
-		return "", nil, err
-	}
+// Serve serves /metrics on addr (HOST:PORT; port 0 picks one) until the
+// returned stop is called, and returns the address it listens on.
+func (p *Registry) Serve(addr string) (string, func(), error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return "", nil, fmt.Errorf("--metrics: %w", err)
+		return "", nil, fmt.Errorf("metrics: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			fmt.Println("loglab: metrics server:", err)
+			fmt.Fprintln(os.Stderr, "loglab: metrics server:", err)
 		}
 	}()
 	return l.Addr().String(), func() { srv.Close() }, nil
-}
-
-// startMetrics serves a new Prometheus registry on addr and says where.
-func startMetrics(cmd *cobra.Command, who, addr string) (*promRecorder, func(), error) {
-	prom := newPromRecorder()
-	maddr, stop, err := prom.serve(addr)
-	if err != nil {
-		return nil, nil, err
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "loglab %s: metrics on http://%s/metrics\n", who, maddr)
-	return prom, stop, nil
 }
