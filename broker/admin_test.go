@@ -3,10 +3,11 @@ package broker_test
 import (
 	"testing"
 
-	"github.com/loglab/loglab/broker"
-	"github.com/loglab/loglab/wire/batch"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 func listOffsets(c *client, version int16, topic string, partition int32, ts int64) kmsg.ListOffsetsResponseTopicPartition {

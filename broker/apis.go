@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -38,45 +39,24 @@ type api struct {
 }
 
 // apis is the table ApiVersions advertises, sorted by key. Each handler
-// lives in its own file named after its key, headed by the versions it
-// serves and its deliberate simplifications. Adding an API means adding a
-// file and a line here, nothing else.
+// lives in its own file named after its key (keyNN_name.go), which
+// registers it with its versions, once, in an init function: the file's
+// header says what it serves and its deliberate simplifications. Adding
+// an API means adding a file, nothing else.
 var apis []api
 
-// init breaks the cycle apis → ApiVersions handler → apis.
-func init() {
-	apis = sortedAPIs([]api{
-		{keyProduce, 0, 13, (*Broker).handleProduce},
-		{keyFetch, 4, 18, (*Broker).handleFetch},
-		{keyListOffsets, 0, 10, (*Broker).handleListOffsets},
-		{keyMetadata, 0, 13, (*Broker).handleMetadata},
-		{keyOffsetCommit, 0, 9, (*Broker).handleOffsetCommit},
-		{keyOffsetFetch, 0, 9, (*Broker).handleOffsetFetch},
-		{keyFindCoordinator, 0, 4, (*Broker).handleFindCoordinator},
-		{keyJoinGroup, 0, 9, (*Broker).handleJoinGroup},
-		{keyHeartbeat, 0, 4, (*Broker).handleHeartbeat},
-		{keyLeaveGroup, 0, 5, (*Broker).handleLeaveGroup},
-		{keySyncGroup, 0, 5, (*Broker).handleSyncGroup},
-		{keyDescribeGroups, 0, 5, (*Broker).handleDescribeGroups},
-		{keyListGroups, 0, 4, (*Broker).handleListGroups},
-		{keyApiVersions, 0, 5, (*Broker).handleApiVersions},
-		{keyCreateTopics, 0, 7, (*Broker).handleCreateTopics},
-		{keyDeleteTopics, 0, 6, (*Broker).handleDeleteTopics},
-		{keyInitProducerID, 0, 4, (*Broker).handleInitProducerID},
-		{keyOffsetForLeaderEpoch, 0, 4, (*Broker).handleOffsetForLeaderEpoch},
-		{keyDescribeConfigs, 0, 4, (*Broker).handleDescribeConfigs},
-	})
-}
-
-func sortedAPIs(a []api) []api {
-	sort.Slice(a, func(i, j int) bool { return a[i].key < a[j].key })
-	for i := range a {
-		// The table may only promise what kmsg can decode.
-		if kr := kmsg.RequestForKey(a[i].key); kr == nil || a[i].max > kr.MaxVersion() || a[i].min > a[i].max {
-			panic("broker: api table advertises a version kmsg cannot decode")
-		}
+// register adds one API to the table, keeping it sorted by key. It
+// panics on a key registered twice or a version range kmsg cannot decode:
+// the table may only promise what the broker can parse.
+func register(key, min, max int16, handle func(b *Broker, r *request)) {
+	if kr := kmsg.RequestForKey(key); kr == nil || max > kr.MaxVersion() || min > max {
+		panic("broker: api table advertises a version kmsg cannot decode")
 	}
-	return a
+	i := sort.Search(len(apis), func(i int) bool { return apis[i].key >= key })
+	if i < len(apis) && apis[i].key == key {
+		panic("broker: api key registered twice")
+	}
+	apis = slices.Insert(apis, i, api{key, min, max, handle})
 }
 
 func lookupAPI(key int16) (api, bool) {

@@ -4,9 +4,10 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/loglab/loglab/broker"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker"
 )
 
 func TestApiVersionsAdvertisesServedVersions(t *testing.T) {

@@ -17,13 +17,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loglab/loglab/broker/bugzoo"
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/loglab/loglab/broker/controller"
 	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/broker/metadata"
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/loglab/loglab/host"
-	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // roleKey is what a role change is decided on.
@@ -259,13 +259,7 @@ func (b *Broker) reconcilePartition(img *metadata.Image, p *partition, ip *metad
 	}
 	key := roleKey{leader: ip.Leader, epoch: ip.LeaderEpoch, mayLead: ip.Leader == me && mayLead}
 	if key != p.role {
-		if p.lead != nil && ip.Leader != me && b.cfg.Bugs.Has(bugzoo.FencedLeaderAcceptsWrites) { // bugzoo: test-only deliberate bug
-			// Keep leading at the old epoch, acknowledging on the local
-			// append alone (see advanceHW).
-			if !p.zombie {
-				b.log.Warn("bugzoo: leadership moved away; keeping on leading", "topic", p.topic.name, "partition", p.index)
-			}
-			p.zombie = true
+		if b.bugFencedLeaderKeepsLeading(p, ip.Leader != me) {
 			return
 		}
 		if key.mayLead {
@@ -439,9 +433,7 @@ func (b *Broker) openPartitionLog(p *partition, scanAll bool) error {
 		p.markSuspect(max(hw, cut+1))
 		b.log.Warn("partition log recovery cut its tail: committed records may be lost here", "dir", dir, "log_end_offset", l.LogEndOffset(), "cut_at", cut)
 	}
-	if b.cfg.Bugs.Has(bugzoo.RecoveryLossTrusted) { // bugzoo: test-only deliberate bug
-		p.suspect = false
-	}
+	b.bugTrustRecoveryLoss(p)
 	return nil
 }
 

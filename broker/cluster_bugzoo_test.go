@@ -5,10 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/sim/disk"
-	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // Each replication bug of the zoo, switched on, changes one observable

@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/controller"
 	"github.com/loglab/loglab/host/realhost"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // freePorts returns n loopback ports free right now.

@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/sim/disk"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func TestClusterCreateTopicMetadataShowsReplicas(t *testing.T) {

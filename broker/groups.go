@@ -18,13 +18,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/loglab/loglab/broker/bugzoo"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/loglab/loglab/broker/group"
 	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/broker/metadata"
 	"github.com/loglab/loglab/wire/batch"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // offsetsTopic is Kafka's internal topic of group metadata and offsets.
@@ -51,7 +51,7 @@ func (b *Broker) newCoordinator(numPartitions int32) *group.Coordinator {
 		MinSessionTimeout:      ms(b.cfg.GroupMinSessionTimeoutMs),
 		MaxSessionTimeout:      ms(b.cfg.GroupMaxSessionTimeoutMs),
 		InitialRebalanceDelay:  delay,
-		StaleGenerationCommits: b.cfg.Bugs.Has(bugzoo.CommitStaleGeneration), // bugzoo: test-only deliberate bug
+		StaleGenerationCommits: b.bugCommitStaleGeneration(),
 		OnRebalance:            func() { b.cfg.Metrics.Add("loglab_broker_group_rebalances_total", 1) },
 	}, groupLog{b})
 }

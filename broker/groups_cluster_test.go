@@ -4,10 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglab/loglab/broker"
-	"github.com/loglab/loglab/sim/disk"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker"
+	"github.com/loglab/loglab/sim/disk"
 )
 
 // coordinator asks broker via until FindCoordinator names a node other

@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglab/loglab/broker"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker"
 )
 
 func joinReq(group, member string, instance *string) *kmsg.JoinGroupRequest {

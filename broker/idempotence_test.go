@@ -4,10 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/sim/disk"
 	"github.com/loglab/loglab/wire/batch"
-	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 func idemRecords(pid int64, epoch int16, seq int32, n int, prefix string) []byte {

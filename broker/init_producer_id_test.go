@@ -3,9 +3,10 @@ package broker_test
 import (
 	"testing"
 
-	"github.com/loglab/loglab/broker"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker"
 )
 
 func initProducerID(t *testing.T, do func(kmsg.Request) kmsg.Response) int64 {

@@ -1,6 +1,6 @@
 package broker
 
-// Produce (key 0), versions 0-13.
+// Produce (key 0).
 //
 // Every version is advertised from 0 because librdkafka sends compressed
 // data uncompressed unless Produce min is 0 (KAFKA-18659); but only v2
@@ -40,12 +40,12 @@ import (
 	"fmt"
 	"time"
 
-	plog "github.com/loglab/loglab/broker/log"
-	"github.com/loglab/loglab/broker/topics"
-	"github.com/loglab/loglab/wire/batch"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
+
+// Served versions 0-13.
+func init() { register(keyProduce, 0, 13, (*Broker).handleProduce) }
 
 func (b *Broker) handleProduce(r *request) {
 	req := r.kreq.(*kmsg.ProduceRequest)
@@ -148,119 +148,4 @@ func (b *Broker) handleProduce(r *request) {
 		}
 	}
 	answer()
-}
-
-// lookupTopic resolves a topic by id (Produce v13+, Fetch v13+) or name,
-// returning the Kafka error for one that does not exist.
-func (b *Broker) lookupTopic(byID bool, name string, id [16]byte) (*topic, *kerr.Error) {
-	if byID {
-		if t := b.byID[topics.ID(id)]; t != nil {
-			return t, nil
-		}
-		return nil, kerr.UnknownTopicID
-	}
-	if topics.ValidName(name) != nil {
-		return nil, kerr.InvalidTopicException
-	}
-	if t := b.topics[name]; t != nil {
-		return t, nil
-	}
-	return nil, kerr.UnknownTopicOrPartition
-}
-
-func (t *topic) partition(i int32) *partition {
-	if i < 0 || int(i) >= len(t.partitions) {
-		return nil
-	}
-	return t.partitions[i]
-}
-
-// appendRecords validates one partition's records and appends them. It
-// fills op and returns the log end offset after the append.
-func (b *Broker) appendRecords(p *partition, records []byte, op *kmsg.ProduceResponseTopicPartition) (int64, *kerr.Error, string) {
-	if p.offline != nil {
-		return 0, kerr.KafkaStorageError, p.offline.Error()
-	}
-	if len(records) > 16 && records[16] < batch.Magic {
-		return 0, kerr.UnsupportedForMessageFormat, fmt.Sprintf("record format magic %d; only v2 batches are stored", records[16])
-	}
-	h, err := batch.ParseHeader(records)
-	if err != nil {
-		return 0, kerr.CorruptMessage, err.Error()
-	}
-	if int64(h.Size()) > p.topic.cfg.MaxMessageBytes {
-		return 0, kerr.MessageTooLarge, fmt.Sprintf("batch of %d bytes, max.message.bytes is %d", h.Size(), p.topic.cfg.MaxMessageBytes)
-	}
-	if h.Size() < len(records) {
-		return 0, kerr.InvalidRecord, "more than one record batch for a partition"
-	}
-	if h, err = batch.Validate(records); err != nil {
-		return 0, kerr.CorruptMessage, err.Error()
-	}
-	if h.Compression() > 4 {
-		return 0, kerr.CorruptMessage, fmt.Sprintf("unknown compression codec %d", h.Compression())
-	}
-	if h.Control() || h.Transactional() {
-		return 0, kerr.InvalidRecord, "transactional and control batches are not supported yet"
-	}
-	base, last, appendTime, dup, err := p.log.AppendAsLeader(records, p.leaderEpoch)
-	if err != nil {
-		e := classifyAppendError(err)
-		if takesOffline(err) {
-			b.takeOffline(p, err)
-		}
-		return 0, e, err.Error()
-	}
-	op.BaseOffset = base
-	op.LogAppendTime = appendTime
-	op.LogStartOffset = p.log.LogStartOffset()
-	if !dup {
-		b.cfg.Metrics.Add("loglab_broker_bytes_in_total", float64(len(records)), "topic", p.topic.name)
-		b.cfg.Metrics.Add("loglab_broker_messages_in_total", float64(h.RecordCount), "topic", p.topic.name)
-	}
-	if dup {
-		// A retry of a batch already written: answered with the
-		// original offsets once they are as safe as a new append's.
-		b.log.Debug("duplicate idempotent batch not appended", "topic", p.topic.name, "partition", p.index,
-			"producer_id", h.ProducerID, "sequence", h.BaseSequence, "base_offset", base)
-		return last + 1, nil, ""
-	}
-	end := p.log.LogEndOffset()
-	if p.topic.cfg.SyncsEveryAppend() {
-		// The high watermark moves when the sync completes (see
-		// highWatermark); wake long polls then, whatever the acks.
-		p.log.WhenDurable(end, func(error) {
-			b.advanceHW(p)
-			p.wake()
-		})
-	} else {
-		b.advanceHW(p)
-		b.h.Post(p.wake)
-	}
-	return end, nil, ""
-}
-
-// checkLeader answers NOT_LEADER_OR_FOLLOWER unless this broker leads
-// the (cluster-mode) partition and is not recovering its leadership.
-func checkLeader(p *partition) *kerr.Error {
-	if p.log == nil || !p.isLeader || p.lead != nil && p.lead.recovery != nil {
-		return kerr.NotLeaderForPartition
-	}
-	return nil
-}
-
-// takeOffline marks a partition whose log failed; it answers
-// KAFKA_STORAGE_ERROR until the broker restarts and recovers it.
-func (b *Broker) takeOffline(p *partition, err error) {
-	if p.offline != nil {
-		return
-	}
-	p.offline = err
-	b.log.Error("partition offline: log failed", "topic", p.topic.name, "partition", p.index, "err", err)
-	b.h.Post(p.wake)
-	b.syncShard(p)
-	b.reportOffline(p)
-	if p.replicated && errors.Is(err, plog.ErrCorruption) {
-		b.reopenRotten(p)
-	}
 }

@@ -1,6 +1,6 @@
 package broker
 
-// Fetch (key 1), versions 4-18.
+// Fetch (key 1).
 //
 // v4 is the floor (Kafka 4.0's, KIP-896): older versions expect the old
 // message formats, which the broker does not store. v13+ names topics by
@@ -39,13 +39,16 @@ import (
 	"slices"
 	"time"
 
-	"github.com/loglab/loglab/broker/bugzoo"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/wire/batch"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
+
+// Served versions 4-18.
+func init() { register(keyFetch, 4, 18, (*Broker).handleFetch) }
 
 func (b *Broker) handleFetch(r *request) {
 	req := r.kreq.(*kmsg.FetchRequest)
@@ -211,10 +214,7 @@ func (b *Broker) readPartition(p *partition, replicaID int32, rp kmsg.FetchReque
 	if e := checkLeaderEpoch(p, rp.CurrentLeaderEpoch); e != nil {
 		return 0, e
 	}
-	hw, lso := p.highWatermark(), p.log.LogStartOffset()
-	if b.cfg.Bugs.Has(bugzoo.FetchPastHighWatermark) { // bugzoo: test-only deliberate bug
-		hw = p.log.LogEndOffset()
-	}
+	hw, lso := b.bugFetchPastHighWatermark(p, p.highWatermark()), p.log.LogStartOffset()
 	op.HighWatermark, op.LastStableOffset, op.LogStartOffset = hw, hw, lso
 	// Followers read up to the log end offset, consumers up to the high
 	// watermark. Only an offset outside the log is out of range, as in
@@ -320,17 +320,4 @@ func belowHighWatermark(data []byte, hw int64) []byte {
 		pos += h.Size()
 	}
 	return data[:pos]
-}
-
-// checkLeaderEpoch compares a client's idea of the leader epoch (-1: no
-// idea) with the partition's.
-func checkLeaderEpoch(p *partition, current int32) *kerr.Error {
-	switch {
-	case current < 0 || current == p.leaderEpoch:
-		return nil
-	case current < p.leaderEpoch:
-		return kerr.FencedLeaderEpoch
-	default:
-		return kerr.UnknownLeaderEpoch
-	}
 }

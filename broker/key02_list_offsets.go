@@ -1,6 +1,6 @@
 package broker
 
-// ListOffsets (key 2), versions 0-10.
+// ListOffsets (key 2).
 //
 // Timestamp -2 (earliest) answers LogStartOffset, -1 (latest) the high
 // watermark, -3 (v7+, max timestamp) the batch holding the largest
@@ -20,6 +20,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
+
+// Served versions 0-10.
+func init() { register(keyListOffsets, 0, 10, (*Broker).handleListOffsets) }
 
 func (b *Broker) handleListOffsets(r *request) {
 	req := r.kreq.(*kmsg.ListOffsetsRequest)

@@ -1,6 +1,6 @@
 package broker
 
-// Metadata (key 3), versions 0-13.
+// Metadata (key 3).
 //
 // One broker (this one) leads every partition; replicas and ISR are this
 // broker alone; the leader epoch is the partition's (0 until replication).
@@ -21,11 +21,15 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/loglab/loglab/broker/metadata"
-	"github.com/loglab/loglab/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker/metadata"
+	"github.com/loglab/loglab/broker/topics"
 )
+
+// Served versions 0-13.
+func init() { register(keyMetadata, 0, 13, (*Broker).handleMetadata) }
 
 func (b *Broker) handleMetadata(r *request) {
 	req := r.kreq.(*kmsg.MetadataRequest)

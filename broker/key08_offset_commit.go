@@ -1,6 +1,6 @@
 package broker
 
-// OffsetCommit (key 8), versions 0-9, served by the group coordinator
+// OffsetCommit (key 8), served by the group coordinator
 // (package broker/group, groups.go): the request is checked against the
 // group's generation and member and answered once its records are
 // committed to __consumer_offsets. v1's per-partition timestamps and
@@ -8,6 +8,9 @@ package broker
 // loglab). Leader epochs are kept from v6.
 
 import "github.com/twmb/franz-go/pkg/kmsg"
+
+// Served versions 0-9.
+func init() { register(keyOffsetCommit, 0, 9, (*Broker).handleOffsetCommit) }
 
 func (b *Broker) handleOffsetCommit(r *request) {
 	req := r.kreq.(*kmsg.OffsetCommitRequest)

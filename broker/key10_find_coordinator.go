@@ -1,6 +1,6 @@
 package broker
 
-// FindCoordinator (key 10), versions 0-4.
+// FindCoordinator (key 10).
 //
 // A group's coordinator is the leader of its __consumer_offsets
 // partition, abs(javaHashCode(group)) % partitions (groups.go); the first
@@ -14,6 +14,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
+
+// Served versions 0-4.
+func init() { register(keyFindCoordinator, 0, 4, (*Broker).handleFindCoordinator) }
 
 const (
 	coordinatorKeyGroup       int8 = 0

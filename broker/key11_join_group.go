@@ -1,6 +1,6 @@
 package broker
 
-// JoinGroup (key 11), versions 0-9, served by the group coordinator
+// JoinGroup (key 11), served by the group coordinator
 // (package broker/group). The answer waits for the rebalance to complete
 // (up to the group's rebalance timeout), so this handler answers later.
 // v4+ unknown members first get MEMBER_ID_REQUIRED (KIP-394); v5+ carry
@@ -8,6 +8,9 @@ package broker
 // disables groups otherwise (PROTOCOL.md).
 
 import "github.com/twmb/franz-go/pkg/kmsg"
+
+// Served versions 0-9.
+func init() { register(keyJoinGroup, 0, 9, (*Broker).handleJoinGroup) }
 
 func (b *Broker) handleJoinGroup(r *request) {
 	req := r.kreq.(*kmsg.JoinGroupRequest)

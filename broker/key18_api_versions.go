@@ -1,6 +1,6 @@
 package broker
 
-// ApiVersions (key 18), versions 0-5.
+// ApiVersions (key 18).
 //
 // Advertises exactly the apis table. A version above 5 is answered by
 // conn.answerTooNewApiVersions in the v0 format with UNSUPPORTED_VERSION
@@ -16,6 +16,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
+
+// Served versions 0-5.
+func init() { register(keyApiVersions, 0, 5, (*Broker).handleApiVersions) }
 
 func apiVersionsResponse(version int16) *kmsg.ApiVersionsResponse {
 	resp := kmsg.NewPtrApiVersionsResponse()

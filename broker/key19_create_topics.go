@@ -1,6 +1,6 @@
 package broker
 
-// CreateTopics (key 19), versions 0-7.
+// CreateTopics (key 19).
 //
 // Each topic is validated (name: INVALID_TOPIC_EXCEPTION; exists or is
 // being created/deleted: TOPIC_ALREADY_EXISTS; partitions: -1 means
@@ -33,11 +33,15 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/loglab/loglab/broker/metadata"
-	"github.com/loglab/loglab/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker/metadata"
+	"github.com/loglab/loglab/broker/topics"
 )
+
+// Served versions 0-7.
+func init() { register(keyCreateTopics, 0, 7, (*Broker).handleCreateTopics) }
 
 func (b *Broker) handleCreateTopics(r *request) {
 	req := r.kreq.(*kmsg.CreateTopicsRequest)

@@ -1,6 +1,6 @@
 package broker
 
-// DeleteTopics (key 20), versions 0-6.
+// DeleteTopics (key 20).
 //
 // Topics are named (v0-v5 TopicNames; v6 Topics with a name or, when the
 // name is null, an id). Unknown names answer UNKNOWN_TOPIC_OR_PARTITION,
@@ -17,11 +17,15 @@ package broker
 import (
 	"errors"
 
-	"github.com/loglab/loglab/broker/metadata"
-	"github.com/loglab/loglab/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker/metadata"
+	"github.com/loglab/loglab/broker/topics"
 )
+
+// Served versions 0-6.
+func init() { register(keyDeleteTopics, 0, 6, (*Broker).handleDeleteTopics) }
 
 func (b *Broker) handleDeleteTopics(r *request) {
 	req := r.kreq.(*kmsg.DeleteTopicsRequest)

@@ -1,6 +1,6 @@
 package broker
 
-// InitProducerId (key 22), versions 0-4: a new producer id, epoch 0, for
+// InitProducerId (key 22): a new producer id, epoch 0, for
 // an idempotent producer. Ids come in blocks of 1000 that the controller
 // quorum hands out (AllocateProducerIDs, Kafka's KIP-730), so no two
 // brokers ever give out the same id, across restarts and controller
@@ -18,10 +18,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/loglab/loglab/broker/metadata"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker/metadata"
 )
+
+// Served versions 0-4.
+func init() { register(keyInitProducerID, 0, 4, (*Broker).handleInitProducerID) }
 
 const producerIDsFile = "producer-ids"
 

@@ -1,6 +1,6 @@
 package broker
 
-// OffsetForLeaderEpoch (key 23), versions 0-4.
+// OffsetForLeaderEpoch (key 23).
 //
 // For each partition: the largest leader epoch <= the requested one that
 // this leader's epoch cache knows, and the end offset of that epoch (the
@@ -26,6 +26,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
+
+// Served versions 0-4.
+func init() { register(keyOffsetForLeaderEpoch, 0, 4, (*Broker).handleOffsetForLeaderEpoch) }
 
 func (b *Broker) handleOffsetForLeaderEpoch(r *request) {
 	req := r.kreq.(*kmsg.OffsetForLeaderEpochRequest)

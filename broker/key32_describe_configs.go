@@ -1,6 +1,6 @@
 package broker
 
-// DescribeConfigs (key 32), versions 0-4.
+// DescribeConfigs (key 32).
 //
 // TOPIC resources list every supported topic config (package topics):
 // topic overrides with source DYNAMIC_TOPIC_CONFIG, the rest with the
@@ -14,10 +14,14 @@ package broker
 import (
 	"strconv"
 
-	"github.com/loglab/loglab/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker/topics"
 )
+
+// Served versions 0-4.
+func init() { register(keyDescribeConfigs, 0, 4, (*Broker).handleDescribeConfigs) }
 
 func (b *Broker) handleDescribeConfigs(r *request) {
 	req := r.kreq.(*kmsg.DescribeConfigsRequest)

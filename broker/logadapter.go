@@ -5,11 +5,12 @@ import (
 	"math"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/wire/batch"
-	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // defaultLogOpener opens a partition with package broker/log; onFlush

@@ -5,11 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglab/loglab/broker"
-	"github.com/loglab/loglab/wire/batch"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"pgregory.net/rapid"
+
+	"github.com/loglab/loglab/broker"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // TestProduceFetchModel checks Produce and Fetch against a model of the

@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglab/loglab/broker"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker"
 )
 
 func TestMalformedInputClosesConnection(t *testing.T) {

@@ -35,7 +35,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/loglab/loglab/broker/bugzoo"
 	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/wire"
@@ -75,11 +74,7 @@ func (b *Broker) startFollowing(p *partition, leader int32, addr string) {
 		f = &replicaFetcher{b: b, leader: leader, addr: addr}
 		b.fetchers[leader] = f
 	}
-	fs := &followState{f: f, truncating: true}
-	if b.cfg.Bugs.Has(bugzoo.FollowerTruncatesToHW) { // bugzoo: test-only deliberate bug
-		fs.truncating = false
-		b.truncate(p, p.hw)
-	}
+	fs := &followState{f: f, truncating: !b.bugFollowerTruncatesToHW(p)}
 	p.follow = fs
 	i, _ := slices.BinarySearchFunc(f.parts, p, comparePartitions)
 	f.parts = slices.Insert(f.parts, i, p)

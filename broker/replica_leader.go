@@ -19,10 +19,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loglab/loglab/broker/bugzoo"
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/loglab/loglab/broker/metadata"
 	"github.com/loglab/loglab/host"
-	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // leaderState is a partition's state while this broker leads it.
@@ -165,7 +165,7 @@ func (b *Broker) advanceHW(p *partition) {
 	defer b.syncShard(p)
 	hw := p.leaderEndOffset()
 	switch {
-	case b.cfg.Bugs.Has(bugzoo.HWBeforeISR), p.zombie: // bugzoo: test-only deliberate bugs
+	case b.bugHWBeforeISR(p):
 	default:
 		maximal := b.effectiveISR(p)
 		for _, r := range p.lead.pendingISR {
@@ -303,10 +303,7 @@ func (b *Broker) maybeShrinkISR(p *partition) {
 	if len(out) == 0 {
 		return
 	}
-	if b.cfg.Bugs.Has(bugzoo.ISRShrinkWithoutController) { // bugzoo: test-only deliberate bug
-		ls.localDropped = append(ls.localDropped, out...)
-		b.log.Warn("bugzoo: dropping lagging followers from the ISR locally", "topic", p.topic.name, "partition", p.index, "dropped", fmt.Sprint(out))
-		b.advanceHW(p)
+	if b.bugShrinkISRLocally(p, ls, out) {
 		return
 	}
 	if ls.alterInFlight {

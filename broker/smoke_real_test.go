@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/host/realhost"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // startReal runs a broker on real sockets at 127.0.0.1:0 and returns its

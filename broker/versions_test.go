@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/loglab/loglab/broker"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/loglab/loglab/broker"
 )
 
 // Every advertised version of every API answers a valid request without

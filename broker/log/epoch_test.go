@@ -7,10 +7,11 @@ import (
 	"slices"
 	"testing"
 
+	"pgregory.net/rapid"
+
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim/disk"
 	"github.com/loglab/loglab/wire/batch"
-	"pgregory.net/rapid"
 )
 
 // epochBatch is a batch of n records stamped with leader epoch e (and, for

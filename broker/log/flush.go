@@ -3,7 +3,6 @@ package log
 import (
 	"time"
 
-	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/host"
 )
 
@@ -58,7 +57,7 @@ func (l *Log) WhenDurable(offset int64, done func(error)) {
 		l.later(done, l.failed)
 		return
 	}
-	if offset <= l.recoveryPoint || l.cfg.Bugs.Has(bugzoo.AckBeforeFlush) { // bugzoo: test-only deliberate bug
+	if offset <= l.recoveryPoint || l.bugAckBeforeFlush() {
 		l.later(done, nil)
 		return
 	}

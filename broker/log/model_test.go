@@ -5,10 +5,11 @@ import (
 	"errors"
 	"testing"
 
+	"pgregory.net/rapid"
+
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim/disk"
 	"github.com/loglab/loglab/wire/batch"
-	"pgregory.net/rapid"
 )
 
 // logModel is the specification: the log is the sequence of batches

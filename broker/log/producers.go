@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/wire/batch"
 )
 
@@ -112,7 +111,7 @@ func (l *Log) checkProducer(h batch.Header) (*producerBatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	if l.cfg.Bugs.Has(bugzoo.SkipSequenceCheck) { // bugzoo: test-only deliberate bug
+	if l.bugSkipSequenceCheck() {
 		return nil, nil
 	}
 	e := ps[h.ProducerID]

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"testing"
 
+	"pgregory.net/rapid"
+
 	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/wire/batch"
-	"pgregory.net/rapid"
 )
 
 func idemBatch(pid int64, epoch int16, seq int32, n int) []byte {

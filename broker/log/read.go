@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 
-	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/wire/batch"
 )
 
@@ -68,10 +67,7 @@ func (l *Log) ReadInto(dst []byte, offset int64, maxBytes int) ([]byte, error) {
 // offset (offset must be in [s.base, s.next)), starting from the index and
 // walking headers.
 func (l *Log) findBatch(s *segment, offset int64) (int64, batch.Header, error) {
-	pos, expected := s.floor(offset)
-	if l.cfg.Bugs.Has(bugzoo.IndexOffByOne) { // bugzoo: test-only deliberate bug
-		pos, expected = s.floorOffByOne(offset)
-	}
+	pos, expected := l.bugIndexOffByOne(s, offset)
 	for {
 		h, err := l.readHeader(s, pos)
 		if err != nil {

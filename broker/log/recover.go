@@ -7,7 +7,6 @@ import (
 	"math"
 	"slices"
 
-	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/host"
 )
 
@@ -143,11 +142,10 @@ func (l *Log) recover() error {
 				}
 				break
 			}
-			if l.cfg.Bugs.Has(bugzoo.RecoveryKeepsCorruptTail) { // bugzoo: test-only deliberate bug
-				s.size = size
-				l.recoveryCut = -1
-			} else if err := s.log.Truncate(res.end); err != nil {
-				return fmt.Errorf("log: truncate segment %d: %w", s.base, err)
+			if !l.bugKeepsCorruptTail(s, size) {
+				if err := s.log.Truncate(res.end); err != nil {
+					return fmt.Errorf("log: truncate segment %d: %w", s.base, err)
+				}
 			}
 			if err := l.rewriteIndexes(s); err != nil {
 				return fmt.Errorf("log: rewrite indexes of %d: %w", s.base, err)
