@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,6 +134,9 @@ func TestTopicsAndGroups(t *testing.T) {
 	if err := c.CommitOffsets(ctx, "billing", "events", map[int32]int64{0: 1}); !errors.Is(err, kerr.UnknownMemberID) && !errors.Is(err, kerr.IllegalGeneration) {
 		t.Fatalf("admin commit to a group with members: %v, want it refused", err)
 	}
+	if _, err := c.ResetPlan(ctx, "billing", "events", []int32{0}, admin.ResetTo{Earliest: true}); err == nil || !strings.Contains(err.Error(), "stop them") {
+		t.Fatalf("reset plan for a group with members: %v, want it refused", err)
+	}
 	if err := gc.CommitUncommittedOffsets(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -147,6 +151,18 @@ func TestTopicsAndGroups(t *testing.T) {
 	got, err = c.CommittedOffsets(ctx, "billing")
 	if err != nil || got["events"][0] != 3 || got["events"][1] != 11 || got["events"][2] != 5 {
 		t.Fatalf("after reset: %v %v", got, err)
+	}
+	lags, err := c.Lag(ctx, "billing")
+	if err != nil || len(lags) != 3 || lags[0].Lag != 7 || lags[1].Lag != 0 || lags[2].LogEnd != 12 || lags[2].Lag != 7 {
+		t.Fatalf("lag: %+v %v", lags, err)
+	}
+	plan, err := c.ResetPlan(ctx, "billing", "events", []int32{0, 2}, admin.ResetTo{Offset: 11})
+	if err != nil || plan[0] != 10 || plan[2] != 11 {
+		t.Fatalf("reset plan to 11 (clamped to each end): %v %v", plan, err)
+	}
+	ds, err := c.DescribeTopics(ctx, []string{"events"})
+	if err != nil || len(ds) != 1 || len(ds[0].Overrides) != 1 || ds[0].Overrides[0].String() != "86400000" || ds[0].HighWatermark[1] != 11 {
+		t.Fatalf("describe: %+v %v", ds, err)
 	}
 	groups, err := c.ListGroups(ctx)
 	if err != nil || len(groups) != 1 || groups[0].Group != "billing" || groups[0].State != "Empty" {

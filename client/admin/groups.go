@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -219,4 +221,83 @@ func (c *Client) CommitOffsets(ctx context.Context, group, topic string, offsets
 		}
 	}
 	return nil
+}
+
+// PartitionLag is a group's committed offset of one partition against
+// the partition's high watermark (LogEnd -1 and Lag -1 when its leader
+// did not answer).
+type PartitionLag struct {
+	Topic     string
+	Partition int32
+	Committed int64
+	LogEnd    int64
+	Lag       int64
+}
+
+// Lag returns group's committed offsets with the lag behind each
+// partition's high watermark, sorted by topic and partition.
+func (c *Client) Lag(ctx context.Context, group string) ([]PartitionLag, error) {
+	offsets, err := c.CommittedOffsets(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	var out []PartitionLag
+	for _, t := range slices.Sorted(maps.Keys(offsets)) {
+		ends, err := c.ListOffsets(ctx, t, Latest)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range slices.Sorted(maps.Keys(offsets[t])) {
+			l := PartitionLag{Topic: t, Partition: p, Committed: offsets[t][p], LogEnd: -1, Lag: -1}
+			if e, ok := ends[p]; ok && e >= 0 {
+				l.LogEnd, l.Lag = e, max(0, e-l.Committed)
+			}
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// ResetTo says where ResetPlan moves a group's offsets: Earliest, Latest,
+// or (both false) Offset, clamped to each partition's range.
+type ResetTo struct {
+	Earliest, Latest bool
+	Offset           int64
+}
+
+// ResetPlan checks that group has no members (members would overwrite a
+// reset with their next commit) and computes the new offset of each of
+// partitions of topic.
+func (c *Client) ResetPlan(ctx context.Context, group, topic string, partitions []int32, to ResetTo) (map[int32]int64, error) {
+	g, err := c.DescribeGroup(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	if g.State != "Empty" && g.State != "Dead" {
+		return nil, fmt.Errorf("group %s is %s with %d members: stop them before resetting its offsets", group, g.State, len(g.Members))
+	}
+	starts, err := c.ListOffsets(ctx, topic, Earliest)
+	if err != nil {
+		return nil, err
+	}
+	ends, err := c.ListOffsets(ctx, topic, Latest)
+	if err != nil {
+		return nil, err
+	}
+	target := map[int32]int64{}
+	for _, p := range partitions {
+		lo, hi := starts[p], ends[p]
+		if lo < 0 || hi < 0 {
+			return nil, fmt.Errorf("%s-%d: its leader did not give its offsets", topic, p)
+		}
+		switch {
+		case to.Earliest:
+			target[p] = lo
+		case to.Latest:
+			target[p] = hi
+		default:
+			target[p] = min(max(to.Offset, lo), hi)
+		}
+	}
+	return target, nil
 }

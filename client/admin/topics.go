@@ -175,3 +175,54 @@ func (c *Client) ListOffsets(ctx context.Context, topic string, ts int64) (map[i
 	}
 	return out, nil
 }
+
+// TopicDescription is one topic as `loglab topic describe` shows it: its
+// partitions, the configs set on it, and each partition's log start
+// offset and high watermark (-1 where its leader did not answer).
+type TopicDescription struct {
+	Topic
+	Overrides      []Config // DYNAMIC_TOPIC_CONFIG entries, sorted
+	LogStartOffset map[int32]int64
+	HighWatermark  map[int32]int64
+}
+
+// DescribeTopics describes the named topics (nil: every topic), sorted by
+// name. A topic's own error code fails the call.
+func (c *Client) DescribeTopics(ctx context.Context, names []string) ([]TopicDescription, error) {
+	m, err := c.Metadata(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	var out []TopicDescription
+	for _, t := range m.Topics {
+		if t.Err != nil {
+			return nil, fmt.Errorf("topic %s: %w", t.Name, t.Err)
+		}
+		d := TopicDescription{Topic: t}
+		configs, err := c.TopicConfigs(ctx, t.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, cfg := range configs {
+			if cfg.Source == kmsg.ConfigSourceDynamicTopicConfig {
+				d.Overrides = append(d.Overrides, cfg)
+			}
+		}
+		if d.LogStartOffset, err = c.ListOffsets(ctx, t.Name, Earliest); err != nil {
+			return nil, err
+		}
+		if d.HighWatermark, err = c.ListOffsets(ctx, t.Name, Latest); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// String is the config's value, "" when it has none.
+func (c Config) String() string {
+	if c.Value == nil {
+		return ""
+	}
+	return *c.Value
+}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/loglab/loglab/bench"
-	"github.com/loglab/loglab/history"
 )
 
 // benchOpts are bench's flags.
@@ -35,12 +33,8 @@ type benchOpts struct {
 	sm                            simFlags
 }
 
-func newBenchCmd() *cobra.Command {
-	var o benchOpts
-	cmd := &cobra.Command{
-		Use:   "bench",
-		Short: "Measure throughput and latency of a workload against a cluster",
-		Long: `bench runs a workload — in the shape of an OpenMessaging Benchmark workload:
+// benchHelp is `loglab bench --help`'s long text.
+const benchHelp = `bench runs a workload — in the shape of an OpenMessaging Benchmark workload:
 topics, partitions per topic, message size, key distribution, producers per
 topic, consumers per subscription (one consumer group per topic), producer
 rate, warm-up and duration, plus Kafka's acks, compression, batch size,
@@ -76,7 +70,14 @@ Also:
       duplicated, reordered, divergent records); exit 1 on any anomaly;
   --sim: run the workload in the simulator under a latency model (--link,
       --fsync-latency): modelled latencies and the simulator's speed;
-  bench sweep: one run per value of a parameter, for scaling curves.`,
+  bench sweep: one run per value of a parameter, for scaling curves.`
+
+func newBenchCmd() *cobra.Command {
+	var o benchOpts
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure throughput and latency of a workload against a cluster",
+		Long:  benchHelp,
 		Example: "  loglab bench --duration 20s --rate 0\n" +
 			"  loglab bench --brokers 3 --replication-factor 3 --acks all --rate 50000\n" +
 			"  loglab bench --target kfake --duration 10s\n" +
@@ -93,10 +94,11 @@ Also:
 				}
 				return o.sm.run(cmd, w, o.brokers, o.window, o.outDir, o.asJSON)
 			}
-			if err := o.validate(cmd.Flags(), w); err != nil {
+			j, err := o.job(cmd.Flags(), w)
+			if err != nil {
 				return err
 			}
-			return o.run(cmd, w)
+			return o.run(cmd, j)
 		},
 	}
 	o.register(cmd)
@@ -136,105 +138,58 @@ func (o *benchOpts) register(cmd *cobra.Command) {
 	}
 }
 
-// validate checks the flags against each other before anything starts.
-func (o *benchOpts) validate(f *pflag.FlagSet, w bench.Workload) error {
+// job checks the flags against each other and makes them a bench.Job.
+func (o *benchOpts) job(f *pflag.FlagSet, w bench.Workload) (bench.Job, error) {
 	if err := o.sm.check(f); err != nil {
-		return err
+		return bench.Job{}, err
 	}
 	if err := checkTargetFlags(f, o.rateOfMax, o.bootstrap, o.brokers); err != nil {
-		return err
+		return bench.Job{}, err
 	}
 	if f.Changed("peer") {
 		if f.Changed("target") {
-			return errors.New("--peer names the target: it excludes --target")
+			return bench.Job{}, errors.New("--peer names the target: it excludes --target")
 		}
 		if o.peer != "nats" && o.peer != "redis" {
-			return fmt.Errorf("--peer %q: want nats or redis", o.peer)
+			return bench.Job{}, fmt.Errorf("--peer %q: want nats or redis", o.peer)
 		}
 		o.target = o.peer
 	}
-	if o.bootstrap == "" {
-		if err := bench.CheckTarget(o.target); err != nil {
-			return err
-		}
-	}
-	if o.check && (o.target == "nats" || o.target == "redis") {
-		return fmt.Errorf("--check records a Kafka client's history: not with --target %s", o.target)
-	}
-	for _, c := range o.compare {
-		if err := bench.CheckTarget(c); err != nil {
-			return fmt.Errorf("--compare: %w", err)
-		}
-		if c == "kfake" && w.ProducerRate == 0 {
-			return errors.New("--compare kfake needs a fixed --rate: kfake keeps every record in memory, so a search for its maximum rate grows until it runs out")
-		}
-	}
-	embeddedLoglab := o.bootstrap == "" && o.target == "loglab"
-	if w.ReplicationFactor > o.brokers && embeddedLoglab {
-		return fmt.Errorf("--replication-factor %d needs at least %d brokers (--brokers %d)", w.ReplicationFactor, w.ReplicationFactor, o.brokers)
-	}
-	return o.validateFaults(time.Duration(w.Duration), embeddedLoglab)
+	j := bench.Job{Workload: w, Compare: o.compare, Check: o.check, OutDir: o.outDir,
+		Target:     bench.TargetSpec{Bootstrap: o.bootstrap, Kind: o.target, Brokers: o.brokers, DataParent: benchDataParent, BrokerLog: benchBrokerLog},
+		KillBroker: o.killBroker, KillAt: o.killAt, Down: o.down, PauseBroker: o.pauseBroker, PauseAt: o.pauseAt, Paused: o.paused,
+		Window: o.window, Trial: o.trial, RateOfMax: o.rateOfMax}
+	return j, j.Validate()
 }
 
-func (o *benchOpts) validateFaults(duration time.Duration, embeddedLoglab bool) error {
-	if o.killBroker != 0 && (!embeddedLoglab || o.killBroker < 1 || o.killBroker > o.brokers) {
-		return fmt.Errorf("--kill-broker %d: names a broker 1..%d of the embedded loglab cluster", o.killBroker, o.brokers)
-	}
-	if o.killBroker != 0 && (o.killAt < 0 || o.down <= 0 || o.killAt+o.down > duration) {
-		return fmt.Errorf("--kill-at %v --down %v: the broker must be back before the run ends (--duration %v)", o.killAt, o.down, duration)
-	}
-	if o.pauseBroker != 0 && (!embeddedLoglab || o.pauseBroker < 1 || o.pauseBroker > o.brokers) {
-		return fmt.Errorf("--pause-broker %d: names a broker 1..%d of the embedded loglab cluster", o.pauseBroker, o.brokers)
-	}
-	if o.pauseBroker != 0 && (o.pauseAt < 0 || o.paused <= 0 || o.pauseAt+o.paused > duration) {
-		return fmt.Errorf("--pause-at %v --paused %v: the broker must run again before the run ends (--duration %v)", o.pauseAt, o.paused, duration)
-	}
-	if o.pauseBroker != 0 && o.pauseBroker == o.killBroker {
-		return fmt.Errorf("--pause-broker and --kill-broker name the same broker %d", o.pauseBroker)
-	}
-	return nil
-}
-
-func (o *benchOpts) spec(kind string, brokers int) bench.TargetSpec {
-	return bench.TargetSpec{Bootstrap: o.bootstrap, Kind: kind, Brokers: brokers, DataParent: benchDataParent, BrokerLog: benchBrokerLog}
-}
-
-// run starts the target, runs the workload (and the comparisons) and
-// prints the report.
-func (o *benchOpts) run(cmd *cobra.Command, w bench.Workload) error {
+// run starts the target, runs the job (and its comparisons) and prints
+// the report.
+func (o *benchOpts) run(cmd *cobra.Command, j bench.Job) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	tg, err := bench.StartEndpoint(ctx, o.spec(o.target, o.brokers))
+	tg, err := bench.StartEndpoint(ctx, j.Target)
 	if err != nil {
 		return err
 	}
 	defer tg.Close()
-	out := cmd.OutOrStdout()
+	out, w := cmd.OutOrStdout(), j.Workload
 	progress := func(line string) { fmt.Fprintln(cmd.ErrOrStderr(), line) }
 	if !o.asJSON {
 		progress = func(line string) { fmt.Fprintln(out, line) }
 		fmt.Fprintf(out, "target %s (%s); workload %s: %d topic(s) x %d partitions, %d B records, acks=%d, RF %d, flush %s\n",
 			tg.Name, strings.Join(tg.Seeds, ","), w.Name, w.Topics, w.PartitionsPerTopic, w.MessageSize, w.Acks, w.ReplicationFactor, w.Flush)
 	}
-	rep, err := o.measure(ctx, tg, w, progress)
+	rep, err := j.Measure(ctx, tg, progress)
 	if err != nil {
 		return err
 	}
-	var others []bench.Report
-	for _, c := range o.compare {
+	others, err := j.Comparisons(ctx, progress, func(kind string) {
 		if !o.asJSON {
-			fmt.Fprintf(out, "\ncompare: the same workload against %s\n", c)
+			fmt.Fprintf(out, "\ncompare: the same workload against %s\n", kind)
 		}
-		other, err := bench.CompareRun(ctx, w, o.spec(c, o.brokers), bench.RunOptions{Window: o.window, Trial: o.trial, RateOfMax: o.rateOfMax, Progress: progress})
-		if err != nil {
-			return fmt.Errorf("--compare %s: %w", c, err)
-		}
-		if o.outDir != "" {
-			if err := bench.WriteJSON(o.outDir, fmt.Sprintf("bench-%s-%s-%d.json", w.Name, c, time.Now().Unix()), other); err != nil {
-				return err
-			}
-		}
-		others = append(others, other)
+	})
+	if err != nil {
+		return err
 	}
 	if err := o.print(out, rep, others); err != nil {
 		return err
@@ -244,53 +199,6 @@ func (o *benchOpts) run(cmd *cobra.Command, w bench.Workload) error {
 		return exitError{1}
 	}
 	return nil
-}
-
-// measure runs the workload on tg with the faults and the history the
-// flags ask for, and writes the result (and history) into --out.
-func (o *benchOpts) measure(ctx context.Context, tg *bench.Endpoint, w bench.Workload, progress func(string)) (bench.Report, error) {
-	var faults []bench.Fault
-	if o.killBroker != 0 {
-		faults = append(faults, bench.KillFault(tg.Cluster, o.killBroker, o.killAt, o.down))
-	}
-	if o.pauseBroker != 0 {
-		faults = append(faults, bench.PauseFault(tg.Cluster, o.pauseBroker, o.pauseAt, o.paused))
-	}
-	var hist *history.Writer
-	var saved *bench.SavedHistory
-	stamp := fmt.Sprintf("bench-%s-%s-%d", w.Name, strings.Fields(tg.Name)[0], time.Now().Unix())
-	if o.check {
-		hist = history.NewMemory()
-		if o.outDir != "" {
-			var err error
-			if saved, err = bench.CreateHistory(o.outDir, stamp+".history.jsonl"); err != nil {
-				return bench.Report{}, err
-			}
-			defer saved.Close()
-			hist = saved.W
-		}
-	}
-	rep, err := bench.Run(ctx, w, bench.RunOptions{Seeds: tg.Seeds, Target: tg.Name, Window: o.window, Trial: o.trial, RateOfMax: o.rateOfMax,
-		Progress: progress, Faults: faults, History: hist, Peer: tg.Peer, Settle: tg.Settle})
-	if err != nil {
-		if saved != nil {
-			saved.Discard()
-		}
-		return rep, err
-	}
-	if saved != nil {
-		if err := saved.Finish(); err != nil {
-			return rep, err
-		}
-		rep.Check.History = saved.Name
-	}
-	if o.outDir != "" {
-		if err := bench.WriteJSON(o.outDir, stamp+".json", rep); err != nil {
-			return rep, err
-		}
-		progress("result written to " + filepath.Join(o.outDir, stamp+".json"))
-	}
-	return rep, nil
 }
 
 func (o *benchOpts) print(out io.Writer, rep bench.Report, others []bench.Report) error {

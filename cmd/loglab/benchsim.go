@@ -3,15 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/loglab/loglab/bench"
-	"github.com/loglab/loglab/scenarios/sweep"
 )
 
 // simFlags are bench's simulated-run flags (--sim and its model).
@@ -72,29 +69,6 @@ func (s *simFlags) run(cmd *cobra.Command, w bench.Workload, brokers int, window
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	fmt.Fprintf(out, "target %s; workload %s: %d topic(s) x %d partitions, %d B records, acks=%d, RF %d, flush %s, %d records/s\n",
-		rep.Target, w.Name, w.Topics, w.PartitionsPerTopic, w.MessageSize, w.Acks, w.ReplicationFactor, w.Flush, w.ProducerRate)
-	for _, win := range rep.Windows {
-		fmt.Fprintf(out, "%6.1fs  publish %8.0f rec/s %7.1f MB/s  consume %8.0f rec/s  p99 %7.2f ms  e2e p99 %7.2f ms  errors %d\n",
-			win.EndS, win.PublishRate, win.PublishMBps, win.ConsumeRate, win.PublishLatency.P99, win.EndToEndLatency.P99, win.Errors)
-	}
-	bench.WriteAggregate(out, rep)
-	printSimInfo(out, rep.Sim)
+	bench.WriteSimReport(out, rep)
 	return nil
-}
-
-func printSimInfo(w io.Writer, si *bench.SimInfo) {
-	if si == nil {
-		return
-	}
-	var an []string
-	for _, k := range sweep.SortedKeys(si.Anomalies) {
-		an = append(an, fmt.Sprintf("%s=%d", k, si.Anomalies[k]))
-	}
-	check := "queue checker: pass"
-	if len(an) > 0 {
-		check = "queue checker: " + strings.Join(an, " ")
-	}
-	fmt.Fprintf(w, "simulator: seed %d, %d events, %.1f simulated s in %.2f wall s (%.0f events/s, %.0f simulated s per wall s), trace %s; %s\n",
-		si.Seed, si.Events, si.SimSeconds, si.WallSeconds, si.EventsPerSecond, si.SimSecondsPerWallSecond, si.TraceHash, check)
 }

@@ -18,13 +18,9 @@ import (
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/controller"
 	"github.com/loglab/loglab/broker/metrics"
+	"github.com/loglab/loglab/broker/server"
 	"github.com/loglab/loglab/host"
-	"github.com/loglab/loglab/host/realhost"
 )
-
-// brokerStopTimeout bounds a clean shutdown: the broker flushes and closes
-// its logs, then the runtime closes sockets and files.
-const brokerStopTimeout = 30 * time.Second
 
 // brokerOpts are broker's flags.
 type brokerOpts struct {
@@ -137,52 +133,19 @@ func (o *brokerOpts) run(cmd *cobra.Command, logger *slog.Logger, q controller.Q
 		defer stop()
 		rec, gauges = reg.ForBroker(o.nodeID), time.Second
 	}
-	b := broker.New(broker.Config{
+	cfg := broker.Config{
 		Metrics: rec, MetricsGaugeInterval: gauges, NodeID: o.nodeID, Listen: o.listen, AdvertisedAddr: o.advertised,
 		MaxFrameBytes: o.maxFrameBytes, AutoCreateTopicsDisable: !o.autoCreate, NumPartitions: o.numPartitions,
 		Controllers: q.Controllers, Voter: q.Voter, Rack: o.rack, DefaultReplicationFactor: o.rf,
-	})
-	name := "broker-" + strconv.Itoa(int(o.nodeID))
-	rt, err := realhost.Run(b, realhost.Config{Name: name, DataDir: o.dataDir, Logger: logger.With("node", name)})
-	if err != nil {
-		return err
 	}
-	var addr string
-	var startErr error
-	if err := rt.Do(func(host.Host) { addr, startErr = b.Addr(), b.Err() }); err != nil {
-		return fmt.Errorf("broker stopped while starting: %w", err)
-	}
-	if startErr != nil || addr == "" {
-		stopRuntime(rt)
-		if startErr == nil {
-			startErr = errors.New("no listener")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return server.Run(ctx, cfg, o.dataDir, logger, func(addr string) {
+		fmt.Fprintf(cmd.OutOrStdout(), "loglab broker: node %d listening on %s\n", o.nodeID, addr)
+		if q.Voter != nil {
+			logger.Info("controller voter running (combined mode)", "controller_listen", o.ctrlListen, "voters", o.voters)
 		}
-		return fmt.Errorf("broker did not start: %w", startErr)
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "loglab broker: node %d listening on %s\n", o.nodeID, addr)
-	if q.Voter != nil {
-		logger.Info("controller voter running (combined mode)", "controller_listen", o.ctrlListen, "voters", o.voters)
-	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	select {
-	case s := <-sigs:
-		logger.Info("stopping", "signal", s.String())
-	case <-rt.Done():
-		return errors.New("broker runtime stopped unexpectedly")
-	}
-	if err := stopRuntime(rt); err != nil {
-		return fmt.Errorf("clean shutdown: %w", err)
-	}
-	logger.Info("stopped")
-	return nil
-}
-
-func stopRuntime(rt *realhost.Runtime) error {
-	ctx, cancel := context.WithTimeout(context.Background(), brokerStopTimeout)
-	defer cancel()
-	return rt.Stop(ctx)
+	})
 }
 
 func parseLogLevel(s string) (slog.Level, error) {

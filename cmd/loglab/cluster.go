@@ -20,6 +20,7 @@ import (
 	"github.com/loglab/loglab/broker/bugzoo"
 	"github.com/loglab/loglab/broker/metrics"
 	"github.com/loglab/loglab/broker/metrics/prom"
+	"github.com/loglab/loglab/broker/server"
 )
 
 // clusterReadyTimeout bounds the wait for every broker to register with
@@ -143,7 +144,7 @@ func (o *clusterOpts) run(cmd *cobra.Command, logger *slog.Logger, zoo bugzoo.Se
 		Brokers: o.brokers, Host: o.hostPart, BasePort: o.base, ControllerPortOffset: o.ctrlOffset,
 		DataDir: o.dataDir, DefaultReplicationFactor: o.rf, MinInsyncReplicas: o.minISR,
 		Broker: broker.Config{AutoCreateTopicsDisable: !o.autoCreate, NumPartitions: o.numPartitions, Bugs: zoo},
-		Logger: logger, StopTimeout: brokerStopTimeout,
+		Logger: logger, StopTimeout: server.StopTimeout,
 	})
 	if err != nil {
 		return err

@@ -91,7 +91,7 @@ func describeGroup(cmd *cobra.Command, c *admin.Client, group string) error {
 	if err != nil {
 		return err
 	}
-	offsets, err := c.CommittedOffsets(ctx, group)
+	lags, err := c.Lag(ctx, group)
 	if err != nil {
 		return err
 	}
@@ -106,24 +106,17 @@ func describeGroup(cmd *cobra.Command, c *admin.Client, group string) error {
 		}
 		tw.Flush()
 	}
-	topics := slices.Sorted(maps.Keys(offsets))
-	if len(topics) == 0 {
+	if len(lags) == 0 {
 		fmt.Fprintln(w, "no committed offsets")
 		return nil
 	}
 	fmt.Fprintln(tw, "TOPIC\tPARTITION\tCOMMITTED\tLOG-END\tLAG")
-	for _, t := range topics {
-		ends, err := c.ListOffsets(ctx, t, admin.Latest)
-		if err != nil {
-			return err
+	for _, l := range lags {
+		end, lag := "-", "-"
+		if l.LogEnd >= 0 {
+			end, lag = fmt.Sprint(l.LogEnd), fmt.Sprint(l.Lag)
 		}
-		for _, p := range slices.Sorted(maps.Keys(offsets[t])) {
-			end, lag := "-", "-"
-			if e, ok := ends[p]; ok && e >= 0 {
-				end, lag = fmt.Sprint(e), fmt.Sprint(max(0, e-offsets[t][p]))
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", t, p, offsets[t][p], end, lag)
-		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", l.Topic, l.Partition, l.Committed, end, lag)
 	}
 	return tw.Flush()
 }
@@ -146,118 +139,82 @@ func assignmentText(m admin.Member) string {
 	return strings.Join(parts, " ")
 }
 
-// resetPlan says where reset-offsets moves a group's offsets.
-type resetPlan struct {
-	toEarliest, toLatest bool
-	toOffset             int64
-}
-
-func newGroupResetCmd() *cobra.Command {
-	var (
-		nf           netFlags
-		group, topic string
-		plan         resetPlan
-		dryRun       bool
-		partition    int32
-	)
-	cmd := &cobra.Command{
-		Use:   "reset-offsets",
-		Short: "Set a group's committed offsets of a topic (the group must have no members)",
-		Long: `reset-offsets commits new offsets for --group on --topic (every partition, or
+// groupResetHelp is `loglab group reset --help`'s long text.
+const groupResetHelp = `reset-offsets commits new offsets for --group on --topic (every partition, or
 --partition): the log start (--to-earliest), the log end (--to-latest) or
 --to-offset N (clamped to each partition's range). The group must be Empty:
 members would overwrite the reset with their next commit, so a group with
-members is refused. --dry-run prints the plan without committing.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			n := 0
-			for _, b := range []bool{plan.toEarliest, plan.toLatest, cmd.Flags().Changed("to-offset")} {
-				if b {
-					n++
-				}
-			}
-			switch {
-			case group == "" || topic == "":
-				return errors.New("--group and --topic are required")
-			case n != 1:
-				return errors.New("give exactly one of --to-earliest, --to-latest, --to-offset N")
-			case cmd.Flags().Changed("to-offset") && plan.toOffset < 0:
-				return fmt.Errorf("--to-offset must not be negative, got %d", plan.toOffset)
-			}
-			c, err := nf.open()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			target, err := resetTargets(c, group, topic, partition, plan)
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			parts := slices.Sorted(maps.Keys(target))
-			for _, p := range parts {
-				fmt.Fprintf(w, "%s %s-%d -> %d\n", group, topic, p, target[p])
-			}
-			if dryRun {
-				fmt.Fprintln(w, "dry run: nothing committed")
-				return nil
-			}
-			if err := c.CommitOffsets(context.Background(), group, topic, target); err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "committed %d offsets\n", len(parts))
-			return nil
-		},
+members is refused. --dry-run prints the plan without committing.`
+
+// groupResetOpts are the flags of newGroupResetCmd.
+type groupResetOpts struct {
+	nf           netFlags
+	group, topic string
+	plan         admin.ResetTo
+	dryRun       bool
+	partition    int32
+}
+
+func newGroupResetCmd() *cobra.Command {
+	var o groupResetOpts
+	cmd := &cobra.Command{
+		Use:   "reset-offsets",
+		Short: "Set a group's committed offsets of a topic (the group must have no members)",
+		Long:  groupResetHelp,
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	nf.add(cmd)
+	o.nf.add(cmd)
 	f := cmd.Flags()
-	f.StringVar(&group, "group", "", "the consumer group")
-	f.StringVar(&topic, "topic", "", "the topic whose offsets to reset")
-	f.Int32Var(&partition, "partition", -1, "only this partition (-1: every partition)")
-	f.BoolVar(&plan.toEarliest, "to-earliest", false, "reset to each partition's log start offset")
-	f.BoolVar(&plan.toLatest, "to-latest", false, "reset to each partition's log end offset")
-	f.Int64Var(&plan.toOffset, "to-offset", 0, "reset to this offset (clamped to each partition's range)")
-	f.BoolVar(&dryRun, "dry-run", false, "print the new offsets without committing them")
+	f.StringVar(&o.group, "group", "", "the consumer group")
+	f.StringVar(&o.topic, "topic", "", "the topic whose offsets to reset")
+	f.Int32Var(&o.partition, "partition", -1, "only this partition (-1: every partition)")
+	f.BoolVar(&o.plan.Earliest, "to-earliest", false, "reset to each partition's log start offset")
+	f.BoolVar(&o.plan.Latest, "to-latest", false, "reset to each partition's log end offset")
+	f.Int64Var(&o.plan.Offset, "to-offset", 0, "reset to this offset (clamped to each partition's range)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the new offsets without committing them")
 	return cmd
 }
 
-// resetTargets checks that group has no members and computes each
-// partition's new offset.
-func resetTargets(c *admin.Client, group, topic string, partition int32, plan resetPlan) (map[int32]int64, error) {
-	ctx := context.Background()
-	parts, err := console.Partitions(c, topic, partition)
+func (o *groupResetOpts) run(cmd *cobra.Command) error {
+	n := 0
+	for _, b := range []bool{o.plan.Earliest, o.plan.Latest, cmd.Flags().Changed("to-offset")} {
+		if b {
+			n++
+		}
+	}
+	switch {
+	case o.group == "" || o.topic == "":
+		return errors.New("--group and --topic are required")
+	case n != 1:
+		return errors.New("give exactly one of --to-earliest, --to-latest, --to-offset N")
+	case cmd.Flags().Changed("to-offset") && o.plan.Offset < 0:
+		return fmt.Errorf("--to-offset must not be negative, got %d", o.plan.Offset)
+	}
+	c, err := o.nf.open()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	g, err := c.DescribeGroup(ctx, group)
+	defer c.Close()
+	parts, err := console.Partitions(c, o.topic, o.partition)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if g.State != "Empty" && g.State != "Dead" {
-		return nil, fmt.Errorf("group %s is %s with %d members: stop them before resetting its offsets", group, g.State, len(g.Members))
-	}
-	starts, err := c.ListOffsets(ctx, topic, admin.Earliest)
+	target, err := c.ResetPlan(context.Background(), o.group, o.topic, parts, o.plan)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ends, err := c.ListOffsets(ctx, topic, admin.Latest)
-	if err != nil {
-		return nil, err
-	}
-	target := map[int32]int64{}
+	w := cmd.OutOrStdout()
 	for _, p := range parts {
-		lo, hi := starts[p], ends[p]
-		if lo < 0 || hi < 0 {
-			return nil, fmt.Errorf("%s-%d: its leader did not give its offsets", topic, p)
-		}
-		switch {
-		case plan.toEarliest:
-			target[p] = lo
-		case plan.toLatest:
-			target[p] = hi
-		default:
-			target[p] = min(max(plan.toOffset, lo), hi)
-		}
+		fmt.Fprintf(w, "%s %s-%d -> %d\n", o.group, o.topic, p, target[p])
 	}
-	return target, nil
+	if o.dryRun {
+		fmt.Fprintln(w, "dry run: nothing committed")
+		return nil
+	}
+	if err := c.CommitOffsets(context.Background(), o.group, o.topic, target); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "committed %d offsets\n", len(parts))
+	return nil
 }

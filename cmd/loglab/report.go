@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -43,7 +41,7 @@ bench run's history check failed (the report is written all the same).`,
 			if out == "" {
 				out = filepath.Join(dir, "index.html")
 			}
-			files, err := writeReport(set, "loglab report", out)
+			files, err := reports.WriteFiles(set, "loglab report", out)
 			if err != nil {
 				return err
 			}
@@ -58,41 +56,4 @@ bench run's history check failed (the report is written all the same).`,
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "HTML file to write (default DIR/index.html)")
 	return cmd
-}
-
-// writeReport writes the HTML report to out and summary.md (and, with seed
-// sweeps, junit.xml) beside it; it returns the files written.
-func writeReport(set reports.Set, title, out string) ([]string, error) {
-	plots, err := set.Plots()
-	if err != nil {
-		return nil, err
-	}
-	var html bytes.Buffer
-	if err := reports.WriteHTML(&html, title, set, plots); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(out, html.Bytes(), 0o644); err != nil {
-		return nil, err
-	}
-	files := []string{out}
-	md := filepath.Join(filepath.Dir(out), "summary.md")
-	if err := os.WriteFile(md, []byte(reports.Markdown(title, set)), 0o644); err != nil {
-		return nil, err
-	}
-	files = append(files, md)
-	if len(set.Sweeps) > 0 {
-		var x bytes.Buffer
-		if err := reports.JUnit(&x, set.Sweeps); err != nil {
-			return nil, err
-		}
-		junit := filepath.Join(filepath.Dir(out), "junit.xml")
-		if err := os.WriteFile(junit, x.Bytes(), 0o644); err != nil {
-			return nil, err
-		}
-		files = append(files, junit)
-	}
-	return files, nil
 }

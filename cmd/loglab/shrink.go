@@ -7,10 +7,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/loglab/loglab/scenarios"
+	"github.com/loglab/loglab/scenarios/sweep"
 )
 
 // newSimShrinkCmd is `loglab sim shrink`: minimise a failing run of a
 // scenario file into a minimal scenario file that reproduces it.
+// simShrinkHelp is `loglab sim shrink --help`'s long text.
+const simShrinkHelp = `Shrink a failing run (a scenario file, from the library or from disk) by
+greedy delta debugging: drop fault steps, producers and consumers, halve the
+safety phase and the rate, fewer partitions — keeping each change under which
+the same anomaly kind persists with the same seed. Writes a minimal YAML
+scenario (faults pasted as text, seed noted) that reproduces the anomaly
+deterministically: loglab sim run --scenario-file FILE.`
+
 func newSimShrinkCmd() *cobra.Command {
 	var (
 		name, file, kind, out string
@@ -20,12 +29,7 @@ func newSimShrinkCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "shrink",
 		Short: "Minimise a failing run into a small scenario file that reproduces it",
-		Long: `Shrink a failing run (a scenario file, from the library or from disk) by
-greedy delta debugging: drop fault steps, producers and consumers, halve the
-safety phase and the rate, fewer partitions — keeping each change under which
-the same anomaly kind persists with the same seed. Writes a minimal YAML
-scenario (faults pasted as text, seed noted) that reproduces the anomaly
-deterministically: loglab sim run --scenario-file FILE.`,
+		Long:  simShrinkHelp,
 		Example: "  loglab sim shrink --scenario single-broker-flush-every-1000-messages-loses-acked-writes-on-power-loss --seed 3 --out min.yaml\n" +
 			"  loglab sim run --scenario-file min.yaml",
 		Args: cobra.NoArgs,
@@ -36,7 +40,7 @@ deterministically: loglab sim run --scenario-file FILE.`,
 			case name != "" && file != "":
 				return fmt.Errorf("give --scenario or --scenario-file, not both")
 			case file != "":
-				sc, _, err = loadScenarioFile(file)
+				sc, _, err = sweep.LoadFile(file)
 			case name != "":
 				sc, err = scenarios.Lookup(name)
 			default:

@@ -151,45 +151,23 @@ every topic.`,
 }
 
 func describeTopics(out io.Writer, c *admin.Client, names []string) error {
-	ctx := context.Background()
-	m, err := c.Metadata(ctx, names)
+	ds, err := c.DescribeTopics(context.Background(), names)
 	if err != nil {
 		return err
 	}
-	for _, t := range m.Topics {
-		if t.Err != nil {
-			return fmt.Errorf("topic %s: %w", t.Name, t.Err)
-		}
-		configs, err := c.TopicConfigs(ctx, t.Name)
-		if err != nil {
-			return err
-		}
+	for _, d := range ds {
 		var overrides []string
-		for _, cfg := range configs {
-			if cfg.Source == kmsg.ConfigSourceDynamicTopicConfig {
-				value := ""
-				if cfg.Value != nil {
-					value = *cfg.Value
-				}
-				overrides = append(overrides, cfg.Name+"="+value)
-			}
+		for _, cfg := range d.Overrides {
+			overrides = append(overrides, cfg.Name+"="+cfg.String())
 		}
-		fmt.Fprintf(out, "Topic: %s\tPartitionCount: %d\tConfigs: %s\n", t.Name, len(t.Partitions), strings.Join(overrides, ","))
-		starts, err := c.ListOffsets(ctx, t.Name, admin.Earliest)
-		if err != nil {
-			return err
-		}
-		ends, err := c.ListOffsets(ctx, t.Name, admin.Latest)
-		if err != nil {
-			return err
-		}
-		for _, p := range t.Partitions {
+		fmt.Fprintf(out, "Topic: %s\tPartitionCount: %d\tConfigs: %s\n", d.Name, len(d.Partitions), strings.Join(overrides, ","))
+		for _, p := range d.Partitions {
 			if p.Err != nil {
 				fmt.Fprintf(out, "\tPartition: %d\tError: %v\n", p.Partition, p.Err)
 				continue
 			}
 			fmt.Fprintf(out, "\tPartition: %d\tLeader: %d\tReplicas: %s\tIsr: %s\tLogStartOffset: %d\tHighWatermark: %d\n",
-				p.Partition, p.Leader, joinInts(p.Replicas), joinInts(p.ISR), starts[p.Partition], ends[p.Partition])
+				p.Partition, p.Leader, joinInts(p.Replicas), joinInts(p.ISR), d.LogStartOffset[p.Partition], d.HighWatermark[p.Partition])
 		}
 	}
 	return nil

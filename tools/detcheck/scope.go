@@ -21,6 +21,7 @@ var Exempt = []string{
 	"client/admin",        // the admin client: blocking calls over realhost
 	"client/console",      // the console producer and consumer: blocking calls over realhost
 	"broker/metrics/prom", // the Prometheus endpoint: HTTP server, locks
+	"broker/server",       // one broker as a process: realhost runtime, signals
 	"scenarios/sweep",     // sweep orchestration: worker processes, goroutines, files
 	"reports/...",         // plots and reports from finished runs: files, floats, gonum
 	"tools/...",           // developer tools, this checker included
