@@ -201,13 +201,20 @@ func (c *Coordinator) newMemberID(clientID string) string {
 
 // scheduleSession (re)starts a member's session timer: without a
 // heartbeat (or join, sync, commit) within its session timeout it is
-// removed.
+// removed. A member whose JoinGroup or SyncGroup is parked has satisfied
+// its heartbeat (Kafka's hasSatisfiedHeartbeat): clients do not heartbeat
+// while they wait, and the rebalance timeout, not the session, bounds the
+// join phase; its timer starts again when the answer goes out.
 func (c *Coordinator) scheduleSession(g *group, m *member) {
 	if m.session != nil {
 		m.session.Stop()
 	}
 	m.session = c.h.AfterFunc(m.sessionTimeout, func() {
 		if !g.live() || g.member(m.id) != m {
+			return
+		}
+		if m.joinReply != nil || m.syncReply != nil {
+			c.scheduleSession(g, m)
 			return
 		}
 		c.log.Info("group member session expired", "group", g.id, "member", m.id, "generation", g.generation)

@@ -264,6 +264,7 @@ func (c *Coordinator) SyncGroup(req *kmsg.SyncGroupRequest, reply func(*kmsg.Syn
 			for _, x := range g.members {
 				if f := x.syncReply; f != nil {
 					x.syncReply = nil
+					c.scheduleSession(g, x)
 					f(c.syncResponse(g, x))
 				}
 			}
