@@ -24,6 +24,7 @@ type Broker struct {
 	h       host.Host
 	log     *slog.Logger
 	openLog logOpener
+	meta    metadataSource // the catalogue, or the controller's image
 
 	listener host.Listener
 	advHost  string
@@ -79,6 +80,10 @@ type Broker struct {
 // New returns a broker that will run with cfg once started.
 func New(cfg Config) *Broker {
 	b := &Broker{cfg: cfg.withDefaults()}
+	b.meta = catalogueSource{b}
+	if b.clustered() {
+		b.meta = imageSource{b}
+	}
 	var onFlush func(time.Duration)
 	if _, nop := b.cfg.Metrics.(metrics.Nop); !nop {
 		m := b.cfg.Metrics

@@ -36,7 +36,10 @@
 // controller.Follower (and, in combined mode, a Voter) and takes every
 // topic, partition, replica assignment, leader, leader epoch and ISR from
 // the committed metadata image; it keeps no catalogue of its own
-// (cluster.go). Ownership:
+// (cluster.go). The handlers ask one metadataSource for topics, producer
+// ids and coordinators (metadata_source.go): catalogueSource standalone,
+// imageSource in a cluster, so no API handler branches on the mode.
+// Ownership:
 //
 //   - the controller owns the image: who leads at which leader epoch, the
 //     committed ISR, topic configs, broker fencing;

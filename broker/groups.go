@@ -216,26 +216,7 @@ func (b *Broker) coordinatorAddr(groupID string) (int32, string, int32, *kerr.Er
 		b.createOffsetsTopic()
 		return -1, "", -1, kerr.CoordinatorNotAvailable
 	}
-	p := t.partition(group.PartitionFor(groupID, int32(len(t.partitions))))
-	if !b.clustered() {
-		if p.offline != nil {
-			return -1, "", -1, kerr.CoordinatorNotAvailable
-		}
-		return b.cfg.NodeID, b.advHost, b.advPort, nil
-	}
-	img := b.follower.Image()
-	if p.leader < 0 {
-		return -1, "", -1, kerr.CoordinatorNotAvailable
-	}
-	br := img.Broker(p.leader)
-	if br == nil || br.Fenced {
-		return -1, "", -1, kerr.CoordinatorNotAvailable
-	}
-	host, port, err := splitHostPort(br.Addr)
-	if err != nil {
-		return -1, "", -1, kerr.CoordinatorNotAvailable
-	}
-	return p.leader, host, port, nil
+	return b.meta.coordinator(t.partition(group.PartitionFor(groupID, int32(len(t.partitions)))))
 }
 
 // createOffsetsTopic creates __consumer_offsets (once at a time):
@@ -245,42 +226,7 @@ func (b *Broker) createOffsetsTopic() {
 	if b.offsetsCreating || b.reserved[offsetsTopic] {
 		return
 	}
-	overrides := map[string]string{"retention.ms": "-1", "retention.bytes": "-1"}
-	if !b.clustered() {
-		b.offsetsCreating = true
-		b.createTopic(offsetsTopic, b.cfg.OffsetsTopicNumPartitions, overrides, func(t *topic, err error) {
-			b.offsetsCreating = false
-			if err != nil {
-				b.log.Error("creating __consumer_offsets failed", "err", err)
-			}
-		})
-		return
-	}
-	if !b.ready() {
-		return
-	}
-	img := b.follower.Image()
-	rf := b.cfg.OffsetsTopicReplicationFactor
-	if n := int16(len(img.Brokers)); n < rf {
-		rf = max(n, 1)
-	}
-	var cfgs []metadata.Config
-	for _, k := range []string{"retention.bytes", "retention.ms"} {
-		cfgs = append(cfgs, metadata.Config{Key: k, Value: overrides[k]})
-	}
-	b.offsetsCreating = true
-	b.log.Info("creating __consumer_offsets", "partitions", b.cfg.OffsetsTopicNumPartitions, "replication_factor", rf)
-	rec := metadata.Record{Type: metadata.TypeCreateTopic, CreateTopic: &metadata.CreateTopic{
-		Name: offsetsTopic, NumPartitions: b.cfg.OffsetsTopicNumPartitions, ReplicationFactor: rf, Configs: cfgs}}
-	b.follower.Submit(rec, func(res metadata.Result, err error) {
-		b.offsetsCreating = false
-		if err == nil && res.Err != nil && !errors.Is(res.Err, kerr.TopicAlreadyExists) {
-			err = res.Err
-		}
-		if err != nil {
-			b.log.Warn("creating __consumer_offsets failed", "err", err)
-		}
-	})
+	b.meta.createOffsetsTopic(map[string]string{"retention.ms": "-1", "retention.bytes": "-1"})
 }
 
 // unloadShards stops coordinating every group (stopping, or
@@ -340,3 +286,72 @@ var (
 	kerrMemberIDRequired    = kerr.MemberIDRequired.Code
 	kerrRebalanceInProgress = kerr.RebalanceInProgress.Code
 )
+
+// coordinator is this broker: it holds every offsets partition.
+func (s catalogueSource) coordinator(p *partition) (int32, string, int32, *kerr.Error) {
+	if p.offline != nil {
+		return -1, "", -1, kerr.CoordinatorNotAvailable
+	}
+	return s.b.cfg.NodeID, s.b.advHost, s.b.advPort, nil
+}
+
+// coordinator is the leader of the offsets partition, if it is a live,
+// unfenced broker.
+func (s imageSource) coordinator(p *partition) (int32, string, int32, *kerr.Error) {
+	img := s.b.follower.Image()
+	if p.leader < 0 {
+		return -1, "", -1, kerr.CoordinatorNotAvailable
+	}
+	br := img.Broker(p.leader)
+	if br == nil || br.Fenced {
+		return -1, "", -1, kerr.CoordinatorNotAvailable
+	}
+	host, port, err := splitHostPort(br.Addr)
+	if err != nil {
+		return -1, "", -1, kerr.CoordinatorNotAvailable
+	}
+	return p.leader, host, port, nil
+}
+
+// createOffsetsTopic creates the topic in the catalogue.
+func (s catalogueSource) createOffsetsTopic(overrides map[string]string) {
+	b := s.b
+	b.offsetsCreating = true
+	b.createTopic(offsetsTopic, b.cfg.OffsetsTopicNumPartitions, overrides, func(t *topic, err error) {
+		b.offsetsCreating = false
+		if err != nil {
+			b.log.Error("creating __consumer_offsets failed", "err", err)
+		}
+	})
+}
+
+// createOffsetsTopic submits the topic to the controller, its replication
+// factor capped at the brokers registered.
+func (s imageSource) createOffsetsTopic(overrides map[string]string) {
+	b := s.b
+	if !b.ready() {
+		return
+	}
+	img := b.follower.Image()
+	rf := b.cfg.OffsetsTopicReplicationFactor
+	if n := int16(len(img.Brokers)); n < rf {
+		rf = max(n, 1)
+	}
+	var cfgs []metadata.Config
+	for _, k := range []string{"retention.bytes", "retention.ms"} {
+		cfgs = append(cfgs, metadata.Config{Key: k, Value: overrides[k]})
+	}
+	b.offsetsCreating = true
+	b.log.Info("creating __consumer_offsets", "partitions", b.cfg.OffsetsTopicNumPartitions, "replication_factor", rf)
+	rec := metadata.Record{Type: metadata.TypeCreateTopic, CreateTopic: &metadata.CreateTopic{
+		Name: offsetsTopic, NumPartitions: b.cfg.OffsetsTopicNumPartitions, ReplicationFactor: rf, Configs: cfgs}}
+	b.follower.Submit(rec, func(res metadata.Result, err error) {
+		b.offsetsCreating = false
+		if err == nil && res.Err != nil && !errors.Is(res.Err, kerr.TopicAlreadyExists) {
+			err = res.Err
+		}
+		if err != nil {
+			b.log.Warn("creating __consumer_offsets failed", "err", err)
+		}
+	})
+}

@@ -34,10 +34,13 @@ func init() { register(keyMetadata, 0, 13, (*Broker).handleMetadata) }
 func (b *Broker) handleMetadata(r *request) {
 	req := r.kreq.(*kmsg.MetadataRequest)
 	all := req.Topics == nil || req.Version == 0 && len(req.Topics) == 0
-	if b.clustered() {
-		r.respond(b.clusterMetadata(req, all))
-		return
-	}
+	b.meta.metadata(r, req, all)
+}
+
+// metadata answers from the catalogue, after creating the unknown topics
+// the request may auto-create.
+func (s catalogueSource) metadata(r *request, req *kmsg.MetadataRequest, all bool) {
+	b := s.b
 	autoCreate := !b.cfg.AutoCreateTopicsDisable && (req.Version < 4 || req.AllowAutoTopicCreation)
 
 	// Start the creations the request asks for, then answer when all
@@ -72,6 +75,11 @@ func (b *Broker) handleMetadata(r *request) {
 		}
 	}
 	answer()
+}
+
+// metadata answers from the controller's metadata image.
+func (s imageSource) metadata(r *request, req *kmsg.MetadataRequest, all bool) {
+	r.respond(s.b.clusterMetadata(req, all))
 }
 
 func (b *Broker) metadataResponse(req *kmsg.MetadataRequest, all bool, createErr map[string]error) *kmsg.MetadataResponse {

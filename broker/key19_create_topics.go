@@ -66,38 +66,46 @@ func (b *Broker) handleCreateTopics(r *request) {
 			setCreateError(out, kerr.InvalidRequest, "topic named more than once in the request")
 			continue
 		}
-		if b.clustered() {
-			waiting++
-			b.createClusterTopic(rt, req.ValidateOnly, out, answer)
-			continue
-		}
-		partitions, overrides, kerrv, msg := b.validateCreate(rt)
-		if kerrv != nil {
-			r.warn("CreateTopics rejected a topic", "topic", rt.Topic, "error", kerrv.Message, "why", msg)
-			setCreateError(out, kerrv, msg)
-			continue
-		}
-		fillCreated := func(out *kmsg.CreateTopicsResponseTopic, id topics.ID) {
-			out.TopicID = id
-			out.NumPartitions = partitions
-			out.ReplicationFactor = 1
-			out.Configs = b.appendCreatedConfigs(out.Configs, overrides)
-		}
-		if req.ValidateOnly {
-			fillCreated(out, topics.ID{})
-			continue
-		}
 		waiting++
-		b.createTopic(rt.Topic, partitions, overrides, func(t *topic, err error) {
-			if err != nil {
-				setCreateError(out, kerr.KafkaStorageError, err.Error())
-			} else {
-				fillCreated(out, t.id)
-			}
-			answer()
-		})
+		b.meta.createTopic(r, rt, req.ValidateOnly, out, answer)
 	}
 	answer()
+}
+
+// createTopic creates one topic in the catalogue (RF 1: this broker).
+func (s catalogueSource) createTopic(r *request, rt kmsg.CreateTopicsRequestTopic, validateOnly bool, out *kmsg.CreateTopicsResponseTopic, answer func()) {
+	b := s.b
+	partitions, overrides, kerrv, msg := b.validateCreate(rt)
+	if kerrv != nil {
+		r.warn("CreateTopics rejected a topic", "topic", rt.Topic, "error", kerrv.Message, "why", msg)
+		setCreateError(out, kerrv, msg)
+		answer()
+		return
+	}
+	fillCreated := func(out *kmsg.CreateTopicsResponseTopic, id topics.ID) {
+		out.TopicID = id
+		out.NumPartitions = partitions
+		out.ReplicationFactor = 1
+		out.Configs = b.appendCreatedConfigs(out.Configs, overrides)
+	}
+	if validateOnly {
+		fillCreated(out, topics.ID{})
+		answer()
+		return
+	}
+	b.createTopic(rt.Topic, partitions, overrides, func(t *topic, err error) {
+		if err != nil {
+			setCreateError(out, kerr.KafkaStorageError, err.Error())
+		} else {
+			fillCreated(out, t.id)
+		}
+		answer()
+	})
+}
+
+// createTopic submits the topic to the controller.
+func (s imageSource) createTopic(_ *request, rt kmsg.CreateTopicsRequestTopic, validateOnly bool, out *kmsg.CreateTopicsResponseTopic, answer func()) {
+	s.b.createClusterTopic(rt, validateOnly, out, answer)
 }
 
 func setCreateError(out *kmsg.CreateTopicsResponseTopic, e *kerr.Error, msg string) {

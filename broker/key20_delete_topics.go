@@ -56,41 +56,49 @@ func (b *Broker) handleDeleteTopics(r *request) {
 		out := &resp.Topics[i]
 		*out = kmsg.NewDeleteTopicsResponseTopic()
 		out.Topic, out.TopicID = w.name, w.id
-		if b.clustered() {
-			waiting++
-			b.deleteClusterTopic(w.name, w.id, out, answer)
-			continue
-		}
-		var t *topic
-		switch {
-		case w.name == nil:
-			if t = b.byID[topics.ID(w.id)]; t == nil {
-				out.ErrorCode = kerr.UnknownTopicID.Code
-			}
-		case topics.ValidName(*w.name) != nil:
-			out.ErrorCode = kerr.InvalidTopicException.Code
-		default:
-			if t = b.topics[*w.name]; t == nil {
-				out.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			}
-		}
-		if t == nil {
-			r.warn("DeleteTopics of a topic that does not exist", "error", kerr.ErrorForCode(out.ErrorCode))
-			continue
-		}
-		name := t.name
-		out.Topic, out.TopicID = &name, t.id
 		waiting++
-		b.deleteTopic(t, func(err error) {
-			if err != nil {
-				out.ErrorCode = kerr.KafkaStorageError.Code
-				msg := err.Error()
-				out.ErrorMessage = &msg
-			}
-			answer()
-		})
+		b.meta.deleteTopic(r, w.name, w.id, out, answer)
 	}
 	answer()
+}
+
+// deleteTopic deletes the topic named (or, with a nil name, identified by
+// id) from the catalogue and its files.
+func (s catalogueSource) deleteTopic(r *request, name *string, id [16]byte, out *kmsg.DeleteTopicsResponseTopic, answer func()) {
+	b := s.b
+	var t *topic
+	switch {
+	case name == nil:
+		if t = b.byID[topics.ID(id)]; t == nil {
+			out.ErrorCode = kerr.UnknownTopicID.Code
+		}
+	case topics.ValidName(*name) != nil:
+		out.ErrorCode = kerr.InvalidTopicException.Code
+	default:
+		if t = b.topics[*name]; t == nil {
+			out.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		}
+	}
+	if t == nil {
+		r.warn("DeleteTopics of a topic that does not exist", "error", kerr.ErrorForCode(out.ErrorCode))
+		answer()
+		return
+	}
+	tname := t.name
+	out.Topic, out.TopicID = &tname, t.id
+	b.deleteTopic(t, func(err error) {
+		if err != nil {
+			out.ErrorCode = kerr.KafkaStorageError.Code
+			msg := err.Error()
+			out.ErrorMessage = &msg
+		}
+		answer()
+	})
+}
+
+// deleteTopic submits the deletion to the controller.
+func (s imageSource) deleteTopic(_ *request, name *string, id [16]byte, out *kmsg.DeleteTopicsResponseTopic, answer func()) {
+	s.b.deleteClusterTopic(name, id, out, answer)
 }
 
 // deleteClusterTopic submits the deletion of the topic named (or, with a

@@ -72,7 +72,7 @@ func (b *Broker) nextProducerID(done func(id int64, e *kerr.Error)) {
 		return
 	}
 	s.allocating = true
-	b.allocateProducerIDs(func(block metadata.ProducerIDBlock, e *kerr.Error) {
+	b.meta.allocateProducerIDs(func(block metadata.ProducerIDBlock, e *kerr.Error) {
 		s.allocating = false
 		ws := s.waiting
 		s.waiting = nil
@@ -90,29 +90,31 @@ func (b *Broker) nextProducerID(done func(id int64, e *kerr.Error)) {
 	})
 }
 
-// allocateProducerIDs gets a block from the controller (cluster mode)
-// or from the producer-ids file.
-func (b *Broker) allocateProducerIDs(done func(metadata.ProducerIDBlock, *kerr.Error)) {
-	if b.clustered() {
-		if !b.ready() {
-			b.h.Post(func() { done(metadata.ProducerIDBlock{}, kerr.CoordinatorLoadInProgress) })
-			return
-		}
-		rec := metadata.Record{Type: metadata.TypeAllocateProducerIDs, AllocateProducerIDs: &metadata.BrokerEpochRef{
-			BrokerID: b.cfg.NodeID, BrokerEpoch: b.follower.BrokerEpoch()}}
-		b.follower.Submit(rec, func(res metadata.Result, err error) {
-			if err == nil {
-				err = res.Err
-			}
-			if err != nil {
-				b.log.Warn("allocating producer ids failed", "err", err)
-				done(metadata.ProducerIDBlock{}, kerr.CoordinatorLoadInProgress)
-				return
-			}
-			done(res.ProducerIDs, nil)
-		})
+// allocateProducerIDs gets a block from the controller.
+func (s imageSource) allocateProducerIDs(done func(metadata.ProducerIDBlock, *kerr.Error)) {
+	b := s.b
+	if !b.ready() {
+		b.h.Post(func() { done(metadata.ProducerIDBlock{}, kerr.CoordinatorLoadInProgress) })
 		return
 	}
+	rec := metadata.Record{Type: metadata.TypeAllocateProducerIDs, AllocateProducerIDs: &metadata.BrokerEpochRef{
+		BrokerID: b.cfg.NodeID, BrokerEpoch: b.follower.BrokerEpoch()}}
+	b.follower.Submit(rec, func(res metadata.Result, err error) {
+		if err == nil {
+			err = res.Err
+		}
+		if err != nil {
+			b.log.Warn("allocating producer ids failed", "err", err)
+			done(metadata.ProducerIDBlock{}, kerr.CoordinatorLoadInProgress)
+			return
+		}
+		done(res.ProducerIDs, nil)
+	})
+}
+
+// allocateProducerIDs gets a block from the producer-ids file.
+func (s catalogueSource) allocateProducerIDs(done func(metadata.ProducerIDBlock, *kerr.Error)) {
+	b := s.b
 	start := int64(0)
 	if s, err := readSmallFile(b.h.Disk(), producerIDsFile); err == nil {
 		v, perr := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
