@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loglab/loglab/checkers/finalread"
 	"github.com/loglab/loglab/checkers/group"
 	"github.com/loglab/loglab/checkers/linearizable"
 	"github.com/loglab/loglab/checkers/liveness"
@@ -18,20 +19,27 @@ import (
 // ErrUnknownChecker classifies a checker name that is not one of Names.
 var ErrUnknownChecker = errors.New("checkers: unknown checker")
 
-// Names lists the checkers, in the order Check runs and reports them.
+// Names lists the checkers Check runs when Options.Checkers is empty, in
+// the order it runs and reports them.
 func Names() []string { return []string{linearizable.Name, queue.Name, liveness.Name, group.Name} }
+
+// AllNames lists every checker: Names, then final-read, which runs only
+// when named (it judges a history by the final read of one process, a
+// convention of loglab's scenarios that other histories need not follow).
+func AllNames() []string { return append(Names(), finalread.Name) }
 
 // DefaultMaxEvidence is Options.MaxEvidence when zero.
 const DefaultMaxEvidence = 20
 
 // Options select and tune the checkers.
 type Options struct {
-	// Checkers names the checkers to run; empty means all (Names).
+	// Checkers names the checkers to run (AllNames); empty means Names.
 	Checkers     []string
 	Linearizable linearizable.Options
 	Queue        queue.Options
 	Liveness     liveness.Options
 	Group        group.Options
+	FinalRead    finalread.Options
 	// MaxEvidence bounds the anomalies listed per kind in the report (the
 	// count is always complete). 0 means DefaultMaxEvidence; negative, no
 	// bound.
@@ -74,6 +82,7 @@ type Report struct {
 	Queue        *queue.Result        `json:"queue,omitempty"`
 	Liveness     *liveness.Result     `json:"liveness,omitempty"`
 	Group        *group.Result        `json:"group,omitempty"`
+	FinalRead    *finalread.Result    `json:"final_read,omitempty"`
 }
 
 // Check pairs ops (history.Pair) and runs the selected checkers. An unknown
@@ -112,13 +121,19 @@ func Check(ops []history.Op, opts Options) (Report, error) {
 	}
 	// The log checkers judge sends and polls; group operations are the
 	// group checker's, which runs only on histories that have them.
-	data, grouped := pairs[:0:0], false
+	data, grouped := pairs, false
 	for _, o := range pairs {
-		if history.IsGroupOp(o.Invoke.F) {
-			grouped = true
-			continue
+		if grouped = history.IsGroupOp(o.Invoke.F); grouped {
+			break
 		}
-		data = append(data, o)
+	}
+	if grouped {
+		data = pairs[:0:0]
+		for _, o := range pairs {
+			if !history.IsGroupOp(o.Invoke.F) {
+				data = append(data, o)
+			}
+		}
 	}
 	for _, name := range run {
 		switch name {
@@ -141,6 +156,10 @@ func Check(ops []history.Op, opts Options) (Report, error) {
 			r := liveness.Check(data, opts.Liveness)
 			collect(name, r.Verdict, &r.Anomalies)
 			rep.Liveness = &r
+		case finalread.Name:
+			r := finalread.Check(data, opts.FinalRead)
+			collect(name, r.Verdict, &r.Anomalies)
+			rep.FinalRead = &r
 		}
 	}
 	sortKinds(rep.Anomalies)
@@ -165,7 +184,8 @@ func CheckFile(name string, r io.Reader, opts Options) (Report, error) {
 	return rep, nil
 }
 
-// selected validates names and returns them in Names order, deduplicated.
+// selected validates names and returns them in AllNames order,
+// deduplicated.
 func selected(names []string) ([]string, error) {
 	if len(names) == 0 {
 		return Names(), nil
@@ -173,16 +193,16 @@ func selected(names []string) ([]string, error) {
 	want := map[string]bool{}
 	for _, n := range names {
 		valid := false
-		for _, v := range Names() {
+		for _, v := range AllNames() {
 			valid = valid || n == v
 		}
 		if !valid {
-			return nil, fmt.Errorf("%w %q (valid: %s)", ErrUnknownChecker, n, strings.Join(Names(), ", "))
+			return nil, fmt.Errorf("%w %q (valid: %s)", ErrUnknownChecker, n, strings.Join(AllNames(), ", "))
 		}
 		want[n] = true
 	}
 	var out []string
-	for _, v := range Names() {
+	for _, v := range AllNames() {
 		if want[v] {
 			out = append(out, v)
 		}
@@ -249,6 +269,10 @@ func (r Report) detail(name string) string {
 		l := r.Liveness
 		return fmt.Sprintf("after the heal at %v: first ok send %s, first non-empty poll %s (bound %v)",
 			time.Duration(l.Heal), dur(l.Overall.Send), dur(l.Overall.Poll), time.Duration(l.Bound))
+	case name == finalread.Name && r.FinalRead != nil:
+		s := r.FinalRead.Stats
+		return fmt.Sprintf("final read by %s: %d records; sends ok %d fail %d info %d, %d acknowledged lost, %d unstable reads, %d duplicates",
+			r.FinalRead.FinalReader, s.FinalRecords, s.SendsOK, s.SendsFail, s.SendsInfo, s.AckedLost, s.UnstableReads, s.Duplicates)
 	}
 	return ""
 }

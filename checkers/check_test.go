@@ -97,7 +97,7 @@ func TestMaxEvidence(t *testing.T) {
 
 func TestUnknownCheckerListsValidOnes(t *testing.T) {
 	_, err := Check(nil, Options{Checkers: []string{"queue", "linearisable"}})
-	if !errors.Is(err, ErrUnknownChecker) || !strings.Contains(err.Error(), `"linearisable" (valid: linearizable, queue, liveness, group)`) {
+	if !errors.Is(err, ErrUnknownChecker) || !strings.Contains(err.Error(), `"linearisable" (valid: linearizable, queue, liveness, group, final-read)`) {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err := CheckFile("x.jsonl", strings.NewReader("garbage"), Options{Checkers: []string{"nope"}}); !errors.Is(err, ErrUnknownChecker) {
@@ -137,4 +137,25 @@ func FuzzCheckFile(f *testing.F) {
 			t.Fatal("a report without a verdict")
 		}
 	})
+}
+
+// TestFinalReadRunsOnlyWhenNamed: final-read is not among the default
+// checkers; named, it judges the history by the final reader's polls.
+func TestFinalReadRunsOnlyWhenNamed(t *testing.T) {
+	b := histgen.New()
+	b.Send("p", "t", 0, "a", 0)
+	b.Send("p", "t", 0, "b", 1)
+	b.Poll("final-reader", "t", 0, 0, histgen.R(0, "a"))
+	rep, err := Check(b.Ops(), Options{})
+	if err != nil || rep.FinalRead != nil {
+		t.Fatalf("default run: %v %+v", err, rep.Checkers)
+	}
+	rep, err = Check(b.Ops(), Options{Checkers: []string{"final-read"}})
+	if err != nil || rep.FinalRead == nil || rep.Verdict != verdict.Fail || len(rep.Anomalies) != 1 ||
+		rep.Anomalies[0].Kind != "lost-write" || rep.Anomalies[0].Checker != "final-read" {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if !strings.Contains(rep.Text(), "final read by final-reader: 1 records") {
+		t.Errorf("text: %s", rep.Text())
+	}
 }

@@ -15,9 +15,15 @@
 //	              stale-commit-accepted; package group. It runs only on
 //	              histories with group operations; the other three see
 //	              sends and polls only.
+//	final-read    durability judged by the final read alone (the polls of
+//	              one process, "final-reader" by default, that drained
+//	              every partition after the faults): lost-write,
+//	              divergent-offset, unstable-read, phantom; package
+//	              finalread. It runs only when named, never by default.
 //
-// Check runs the selected ones (Options.Checkers, all by default; an unknown
-// name is an error wrapping ErrUnknownChecker that lists the valid names).
+// Check runs the selected ones (Options.Checkers; by default the first four,
+// Names; AllNames lists them all; an unknown name is an error wrapping
+// ErrUnknownChecker that lists the valid names).
 // CheckFile parses first and puts the file name before every error, so a
 // malformed history yields one error naming the file, the line and the
 // field, never a panic.
@@ -36,7 +42,7 @@
 // library and its verdict (without a timeout) does not depend on scheduling.
 //
 // Ownership and imports: this package owns the Report and the selection of
-// checkers. It imports history, checkers/verdict and the three
-// checkers, and does no I/O: the caller hands it an io.Reader and, for
+// checkers. It imports history, checkers/verdict and the
+// checkers' packages, and does no I/O: the caller hands it an io.Reader and, for
 // porcupine's HTML, a WriteFile callback (linearizable.Options.WriteFile).
 package checkers

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/loglab/loglab/checkers"
+	"github.com/loglab/loglab/checkers/finalread"
 	"github.com/loglab/loglab/checkers/liveness"
 	"github.com/loglab/loglab/checkers/queue"
 	"github.com/loglab/loglab/checkers/verdict"
@@ -30,6 +31,7 @@ func (c *compiled) check(res *Result, p *plan, opts Options) error {
 		Checkers:    c.checkers,
 		Queue:       queue.Options{FinalReadsComplete: true},
 		Liveness:    liveness.Options{HealTimes: p.healTime(), Bound: c.bound},
+		FinalRead:   finalread.Options{FinalReader: finalReaderName},
 		MaxEvidence: -1,
 	}
 	if opts.RecordTrace {
@@ -82,18 +84,31 @@ func (c *compiled) check(res *Result, p *plan, opts Options) error {
 		groupStats(res, p)
 	}
 	if q := rep.Queue; q != nil {
-		res.Stats["sends_ok"] = int64(q.Stats.SendsOK)
-		res.Stats["sends_fail"] = int64(q.Stats.SendsFail)
-		res.Stats["sends_info"] = int64(q.Stats.SendsInfo)
-		res.Stats["polls_ok"] = int64(q.Stats.PollsOK)
-		res.Stats["records_read"] = int64(q.Stats.RecordsRead)
-		res.Stats["unseen"] = int64(q.Stats.Unseen)
+		addStats(res.Stats, stat{"sends_ok", q.Stats.SendsOK}, stat{"sends_fail", q.Stats.SendsFail}, stat{"sends_info", q.Stats.SendsInfo},
+			stat{"polls_ok", q.Stats.PollsOK}, stat{"records_read", q.Stats.RecordsRead}, stat{"unseen", q.Stats.Unseen})
+	}
+	if f := rep.FinalRead; f != nil {
+		addStats(res.Stats, stat{"sends_ok", f.Stats.SendsOK}, stat{"sends_fail", f.Stats.SendsFail}, stat{"sends_info", f.Stats.SendsInfo},
+			stat{"polls_ok", f.Stats.PollsOK}, stat{"records_read", f.Stats.RecordsRead}, stat{"final_records", f.Stats.FinalRecords},
+			stat{"acked_lost", f.Stats.AckedLost}, stat{"unstable_reads", f.Stats.UnstableReads}, stat{"duplicates", f.Stats.Duplicates})
 	}
 	if l := rep.Liveness; l != nil && l.Overall.Send >= 0 {
 		res.Stats["recovery_send_ms"] = l.Overall.Send / int64(time.Millisecond)
 	}
 	res.Stats["operations"] = int64(rep.Operations)
 	return nil
+}
+
+// stat is one count a checker reports, under its Result.Stats name.
+type stat struct {
+	name string
+	n    int
+}
+
+func addStats(stats map[string]int64, ss ...stat) {
+	for _, s := range ss {
+		stats[s.name] = int64(s.n)
+	}
 }
 
 // maxFindings bounds the findings a Result carries (the counts are whole).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/loglab/loglab/broker/topics"
 	"github.com/loglab/loglab/checkers"
+	"github.com/loglab/loglab/checkers/finalread"
 	"github.com/loglab/loglab/checkers/group"
 	"github.com/loglab/loglab/checkers/linearizable"
 	"github.com/loglab/loglab/checkers/liveness"
@@ -122,6 +123,11 @@ const (
 func AnomalyKinds() []string {
 	out := append([]string{linearizable.Kind, liveness.Kind, kindFinalReadIncomplete, kindInconclusive,
 		group.KindDoubleOwnership, group.KindSkipped, group.KindOffsetWentBack, group.KindStaleCommitAccepted}, queue.Kinds...)
+	for _, k := range finalread.Kinds {
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
 	sort.Strings(out)
 	return out
 }
@@ -413,7 +419,7 @@ func (d *specDoc) compile() (*compiled, error) {
 	}
 
 	// Checkers and expectations.
-	valid := checkers.Names()
+	valid := checkers.AllNames()
 	for i, name := range s.Checkers {
 		if !slices.Contains(valid, name) {
 			return nil, d.errAt("checkers["+strconv.Itoa(i)+"]", "unknown checker %q (valid: %s)", name, strings.Join(valid, ", "))
@@ -421,7 +427,7 @@ func (d *specDoc) compile() (*compiled, error) {
 	}
 	c.checkers = s.Checkers
 	if len(c.checkers) == 0 {
-		c.checkers = valid
+		c.checkers = checkers.Names()
 	}
 	c.usesLiveness = slices.Contains(c.checkers, liveness.Name)
 	kinds := AnomalyKinds()
@@ -623,6 +629,7 @@ func (c *compiled) cluster() bool { return c.brokers > 1 }
 
 func brokerName(i int) string   { return "broker-" + strconv.Itoa(i) }
 func consumerName(i int) string { return "consumer-" + strconv.Itoa(i+1) }
+func producerName(i int) string { return "producer-" + strconv.Itoa(i+1) }
 
 const finalReaderName = "final-reader"
 

@@ -28,7 +28,17 @@
 // (sim.InstallCryptoRand), so cluster runs never run in parallel in one
 // process; `sim sweep` uses worker processes.
 //
+// Evidence: every scenario, file or Go, returns its history
+// (Result.History) and its checkers' report (Result.Report) when run with
+// Options.RecordTrace, so `sim run --out` writes history.jsonl and
+// verdicts.json and `loglab check` judges the file again. log-crash
+// (logcrash.go), which drives a partition log with no client, records its
+// appends as sends and its recovery reads as polls, the last recovery's as
+// the final read, only then (its verdict is its own checks).
+//
 // Invariants: a scenario's behaviour is a pure function of (name, seed,
 // build). Every knob a run derives from its seed is listed in Result.Knobs,
 // printed before the run. Result.Repro is the command that replays it.
+// Recording the history draws nothing and schedules nothing: it leaves the
+// trace as it is.
 package scenarios

@@ -22,7 +22,8 @@ type Spec struct {
 	// Model replaces the simulator's latency models (what-if studies,
 	// simulated benchmarks); absent, netsim's and sim/disk's defaults.
 	Model ModelSpec `yaml:"model,omitempty"`
-	// Checkers to run on the history (checkers.Names(); empty: all).
+	// Checkers to run on the history (checkers.AllNames(); empty: the
+	// default ones, checkers.Names()).
 	Checkers []string   `yaml:"checkers,flow,omitempty"`
 	Expect   ExpectSpec `yaml:"expect"`
 }
