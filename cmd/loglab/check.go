@@ -18,7 +18,9 @@ import (
 // checkHelp is `loglab check --help`'s long text.
 var checkHelp = `Run loglab's checkers over a history in the JSONL format of package
 history, recorded in simulation or by a real run (produce/consume
---history). The checkers: ` + strings.Join(checkers.Names(), ", ") + ` (all by default).
+--history). The checkers: ` + strings.Join(checkers.Names(), ", ") + ` (all by default),
+and final-read when named: every acknowledged write judged against the
+history's final reader (the scenarios that end with a final read).
 
 --out DIR writes porcupine's HTML visualization of every partition found not
 linearizable to DIR.
@@ -51,7 +53,7 @@ func newCheckCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.file, "history", "", "the history file (JSONL)")
 	f.BoolVar(&o.asJSON, "json", false, "print the report as one JSON object")
-	f.StringVar(&o.list, "checkers", "", "comma-separated checkers to run (default all: "+strings.Join(checkers.Names(), ",")+")")
+	f.StringVar(&o.list, "checkers", "", "comma-separated checkers to run: "+strings.Join(checkers.AllNames(), ",")+" (default all but final-read)")
 	f.StringVar(&o.outDir, "out", "", "write porcupine HTML for non-linearizable partitions here")
 	f.BoolVar(&o.finalReads, "final-reads-complete", false, "the history ends with reads that drained every partition: an acknowledged value never read is a lost write")
 	f.BoolVar(&o.staleReads, "stale-reads", false, "allow empty polls below the log end (acks=1, follower fetches)")
