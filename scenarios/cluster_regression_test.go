@@ -70,7 +70,11 @@ func TestClusterSwarmRegressionFetcherNotWedged(t *testing.T) {
 // elected and became the last ISR member; such a log now reopens at once,
 // cut at the rot. Seed 9002147, likewise: the last ISR member led with
 // a rotten batch it could neither serve nor hand over past; it now
-// reopens its log cut at the rot and asks the others. The seeds run from
+// reopens its log cut at the rot and asks the others. Seed 9013728 (the
+// 20,000-seed sweep) panicked the whole run: a controller voter came back
+// from a power loss with an unsynced raft entry readable, was counted for
+// it, lost it in a second crash, and etcd raft panicked at the leader's
+// next commit; voters now sync their recovered log first. The seeds run from
 // the library's files, which write out every knob and fault they drew
 // (the scenario is the same on every build; cluster-swarm's draws may
 // change), at the seed each file pins.
@@ -90,8 +94,8 @@ func TestClusterSwarmRegressionRecoveryLossNeverLeads(t *testing.T) {
 			t.Errorf("%s seed %d: %v %v\nrepro: %s", sc.Name, *seed, res.Anomalies, firstFindings(res, 3), res.Repro)
 		}
 	}
-	if n < 5 {
-		t.Fatalf("found %d cluster-swarm-seed-* scenarios with a pinned seed, want 5", n)
+	if n < 6 {
+		t.Fatalf("found %d cluster-swarm-seed-* scenarios with a pinned seed, want 6", n)
 	}
 }
 

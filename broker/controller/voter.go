@@ -99,6 +99,7 @@ func StartVoter(h host.Host, cfg VoterConfig) (*Voter, error) {
 			v.fail(err)
 			return v, err
 		}
+		v.syncRecovered()
 		return v, nil
 	}
 	// Bootstrap: every voter writes the same snapshot at index 1 holding
@@ -116,6 +117,30 @@ func StartVoter(h host.Host, cfg VoterConfig) (*Voter, error) {
 		}
 	})
 	return v, nil
+}
+
+// syncRecovered makes the recovered log durable before raft may act on
+// it: what recovery read can be in the page cache without being on disk
+// (a process crash, or a power loss that kept some unsynced pages), and a
+// voter that acknowledged such an entry and then lost it in a second
+// crash would break raft's promise (cluster-swarm seed 9013728: voter 1
+// came back with entry 20, was counted for it, crashed again, came back
+// without it, and the leader's heartbeat made its raft panic). PostgreSQL
+// and etcd sync their logs at startup for the same reason. No Ready, and
+// so no message, is handled until the sync is done.
+func (v *Voter) syncRecovered() {
+	v.busy = true
+	v.wal.f.Sync(func(err error) {
+		if v.stopped {
+			return
+		}
+		if err != nil {
+			v.fail(fmt.Errorf("controller: wal sync after recovery: %w", err))
+			return
+		}
+		v.busy = false
+		v.schedule()
+	})
 }
 
 func (v *Voter) voterIDs() []uint64 {

@@ -30,7 +30,10 @@ import (
 // Recovery reads records until the first one that is short, has an
 // impossible length or a bad CRC, and truncates the file there: a crash may
 // tear or garble the unsynced tail, never a synced record (what was synced
-// before a crash was acknowledged, what was not may be lost).
+// before a crash was acknowledged, what was not may be lost). What it read
+// may still be only in the page cache, so the voter syncs the file before
+// raft acts on it (Voter.syncRecovered): an unsynced entry that survived
+// one crash must not be acknowledged and then lost to the next.
 //
 // Compaction and snapshot installation rewrite the whole file: the new
 // content (snapshot, hardstate, remaining entries) goes to <dir>/wal.tmp,
