@@ -68,6 +68,10 @@ func (b *Broker) bugHWBeforeISR(p *partition) bool {
 	return b.cfg.Bugs.Has(bugzoo.HWBeforeISR) || p.zombie
 }
 
+// bugHWBelowMinISR (bugzoo.HWBelowMinISR): the high watermark advances
+// while the ISR is below min.insync.replicas (Kafka before KIP-966).
+func (b *Broker) bugHWBelowMinISR() bool { return b.cfg.Bugs.Has(bugzoo.HWBelowMinISR) }
+
 // bugShrinkISRLocally (bugzoo.ISRShrinkWithoutController): the leader
 // drops lagging followers from its ISR on its own, without the
 // controller's AlterPartition. It reports whether it did.

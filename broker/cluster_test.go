@@ -697,3 +697,52 @@ func TestClusterFollowerAnswersItsRecoveringLeader(t *testing.T) {
 		t.Fatalf("a non-leader asking a follower: %s", errName(a.ErrorCode))
 	}
 }
+
+// TestClusterHighWatermarkHoldsBelowMinISR is KIP-966's strict min-ISR
+// rule: with its followers cut off, records the leader appends (acks=1)
+// stay above the high watermark, invisible to consumers, after the leader
+// has shrunk the ISR to itself, below min.insync.replicas=2, and until a
+// follower is back in the ISR. With the bug zoo's hw-below-min-isr (Kafka before
+// KIP-966) the high watermark runs on to the leader's log end.
+func TestClusterHighWatermarkHoldsBelowMinISR(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		bugs   bugzoo.Set
+		heldHW int64 // the leader's high watermark while the ISR is only itself
+	}{{"strict", 0, 3}, {"hw-below-min-isr", bugzoo.Set(0).With(bugzoo.HWBelowMinISR), 7}} {
+		t.Run(c.name, func(t *testing.T) {
+			tc := newTestCluster(t, 7, 6, c.bugs, func(cfg *broker.Config) { cfg.ReplicaLagTimeMaxMs = 2000 })
+			tc.createAssigned(1, "t", map[string]string{"min.insync.replicas": "2"}, 4, 5, 6)
+			if pr, ok := tc.produce(4, -1, "t", 0, records(3, "a", 1), 5000); !ok || pr.ErrorCode != 0 {
+				t.Fatalf("acks=all produce: %s", errName(pr.ErrorCode))
+			}
+			// Brokers 1-3 are the controller quorum: every broker keeps
+			// its session; only the followers' fetches fail.
+			tc.w.Net().Split([]string{bname(4)}, []string{bname(5), bname(6)})
+			if pr, ok := tc.produce(4, 1, "t", 0, records(4, "b", 2), 5000); !ok || pr.ErrorCode != 0 {
+				t.Fatalf("acks=1 produce: %s", errName(pr.ErrorCode))
+			}
+			tc.eventually(20*time.Second, "the ISR shrunk to the leader", func() bool {
+				return slices.Equal(tc.broker(4).Image().Partition("t", 0).ISR, []int32{4})
+			})
+			if pr, ok := tc.produce(4, -1, "t", 0, records(1, "c", 3), 5000); !ok || pr.ErrorCode != kerr.NotEnoughReplicas.Code {
+				t.Fatalf("acks=all produce below min ISR: %s, want NOT_ENOUGH_REPLICAS", errName(pr.ErrorCode))
+			}
+			tc.run(time.Second)
+			if st, _ := tc.broker(4).Partition("t", 0); st.HighWatermark != c.heldHW || st.LogEndOffset != 7 {
+				t.Fatalf("leader alone in the ISR: high watermark %d, log end %d; want %d and 7", st.HighWatermark, st.LogEndOffset, c.heldHW)
+			}
+			if got, hw, code := tc.fetchAll(4, "t", 0); code != 0 || int64(len(got)) != c.heldHW || hw != c.heldHW {
+				t.Fatalf("consumer read %d records (high watermark %d, %s); want %d", len(got), hw, errName(code), c.heldHW)
+			}
+			tc.w.Net().Heal()
+			tc.eventually(20*time.Second, "the high watermark covers the acks=1 records", func() bool {
+				st, _ := tc.broker(4).Partition("t", 0)
+				return st.HighWatermark == 7
+			})
+			if ip := tc.broker(4).Image().Partition("t", 0); c.bugs.Empty() && len(ip.ISR) < 2 {
+				t.Fatalf("high watermark moved with ISR %v", ip.ISR)
+			}
+		})
+	}
+}

@@ -101,7 +101,9 @@
 //   - High watermark: on the leader, min log end offset over the maximal
 //     ISR (committed ISR plus a pending expansion), the leader's own being
 //     min(LEO, RecoveryPoint) under flush.messages=1; it never decreases
-//     during a leadership; consumers never see records at or above it.
+//     during a leadership, and holds still while the committed ISR is
+//     smaller than min(min.insync.replicas, replicas) (KIP-966's strict
+//     min-ISR rule); consumers never see records at or above it.
 //     A follower's is min(leader's, own LEO). It is checkpointed per
 //     partition every second ("high-watermark-checkpoint").
 //   - acks=all is answered only once the high watermark covers the batch,

@@ -9,7 +9,10 @@ package broker
 // High watermark = min log end offset over the maximal ISR (the committed
 // ISR plus a pending expansion, KIP-497), the leader's own contribution
 // being min(LogEndOffset, RecoveryPoint) when the topic syncs every append;
-// it never decreases while this broker leads.
+// it never decreases while this broker leads, and it does not move while
+// the committed ISR is smaller than min(min.insync.replicas, replicas)
+// (KIP-966's strict min-ISR rule, Kafka 4.x), so a record is visible to
+// consumers only once min.insync.replicas replicas hold it.
 
 import (
 	"errors"
@@ -147,6 +150,17 @@ func (b *Broker) effectiveISR(p *partition) []int32 {
 	return slices.DeleteFunc(slices.Clone(p.isr), func(r int32) bool { return slices.Contains(p.lead.localDropped, r) })
 }
 
+// underMinISR reports whether the committed ISR is smaller than the
+// partition's effective min.insync.replicas, min(min.insync.replicas,
+// replicas) as in Kafka's Partition.effectiveMinIsr: then the high
+// watermark holds still (KIP-966's strict min-ISR rule). Without it a
+// leader left alone in the ISR commits records only it holds; if its log
+// then loses them (bit rot cut by recovery), consumers have read offsets
+// that the next leader hands out again (cluster-swarm seed 9002678).
+func (b *Broker) underMinISR(p *partition) bool {
+	return len(b.effectiveISR(p)) < min(p.topic.cfg.MinISR(), max(len(p.replicas), 1))
+}
+
 // leaderEndOffset is the leader's own contribution to the high watermark.
 func (p *partition) leaderEndOffset() int64 {
 	leo := p.log.LogEndOffset()
@@ -166,6 +180,8 @@ func (b *Broker) advanceHW(p *partition) {
 	hw := p.leaderEndOffset()
 	switch {
 	case b.bugHWBeforeISR(p):
+	case b.underMinISR(p) && !b.bugHWBelowMinISR():
+		return
 	default:
 		maximal := b.effectiveISR(p)
 		for _, r := range p.lead.pendingISR {

@@ -33,6 +33,7 @@ var bugZoo = []zooEntry{
 	{"fenced-leader-accepts-writes", "replicated-controller-leader-crash-and-isolation-loses-nothing"},
 	{"unclean-election", "replicated-isr-shrunk-to-leader-stays-offline-without-unclean-election-loses-nothing"},
 	{"recovery-loss-trusted", "replicated-last-isr-replica-loses-committed-records-in-recovery-never-leads-with-them"},
+	{"hw-below-min-isr", "replicated-leader-alone-in-isr-commits-nothing-so-reads-never-diverge"},
 	// Consumer groups and idempotence.
 	{"commit-stale-generation", "group-member-paused-or-partitioned-past-its-session-is-fenced"},
 	{"skip-sequence-check", "idempotent-producer-connection-resets-store-nothing-twice"},

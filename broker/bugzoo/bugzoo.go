@@ -62,6 +62,12 @@ const (
 	// at once with its short log and the other replicas truncate to it —
 	// Kafka's "last replica standing" hole before KIP-966.
 	RecoveryLossTrusted
+	// HWBelowMinISR: the leader advances its high watermark while the ISR
+	// is smaller than min.insync.replicas (Kafka before KIP-966's strict
+	// min-ISR rule), so consumers read records that only the leader
+	// holds; if its log then loses them, their offsets are handed out
+	// again.
+	HWBelowMinISR
 
 	numBugs
 )
@@ -81,6 +87,7 @@ var names = [numBugs]string{
 	CommitStaleGeneration: "commit-stale-generation",
 	SkipSequenceCheck:     "skip-sequence-check",
 	RecoveryLossTrusted:   "recovery-loss-trusted",
+	HWBelowMinISR:         "hw-below-min-isr",
 }
 
 // String is the bug's name.
