@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -18,6 +19,23 @@ type DemoConfig struct {
 	Kill                     int
 	KillAt, Down             time.Duration
 	KeepHistory              bool
+}
+
+// ErrDemoConfig classifies a DemoConfig that cannot run.
+var ErrDemoConfig = errors.New("bench: bad demo config")
+
+// Validate checks c: a positive rate, a broker of the three to kill (0:
+// none), back before the run ends.
+func (c DemoConfig) Validate() error {
+	switch {
+	case c.Rate < 1:
+		return fmt.Errorf("%w: rate %d: want at least 1 record/s", ErrDemoConfig, c.Rate)
+	case c.Kill < 0 || c.Kill > 3:
+		return fmt.Errorf("%w: kill broker %d: want 1..3 (0: none)", ErrDemoConfig, c.Kill)
+	case c.Kill > 0 && (c.KillAt < 0 || c.Down <= 0 || c.KillAt+c.Down >= c.Duration):
+		return fmt.Errorf("%w: kill at %v, down %v: the broker must be back before the run ends (duration %v)", ErrDemoConfig, c.KillAt, c.Down, c.Duration)
+	}
+	return nil
 }
 
 // Demo runs the benchmark on an embedded 3-broker cluster (RF=3,

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/loglab/loglab/history"
 )
@@ -27,6 +28,23 @@ func WriteJSON(dir, name string, v any) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, name), append(data, '\n'), 0o644)
+}
+
+// RunSimTimed is RunSim timed by this machine's wall clock; with outDir
+// set it also writes the report there as bench-NAME-sim-seedN-UNIX.json
+// (for loglab report) and says so on status.
+func RunSimTimed(w Workload, brokers int, m SimModel, seed uint64, window time.Duration, outDir string, status io.Writer) (Report, error) {
+	start := time.Now()
+	rep, err := RunSim(w, brokers, m, seed, window, func() time.Duration { return time.Since(start) })
+	if err != nil || outDir == "" {
+		return rep, err
+	}
+	name := fmt.Sprintf("bench-%s-sim-seed%d-%d.json", w.Name, seed, time.Now().Unix())
+	if err := WriteJSON(outDir, name, rep); err != nil {
+		return rep, err
+	}
+	fmt.Fprintln(status, "result written to "+filepath.Join(outDir, name))
+	return rep, nil
 }
 
 // SavedHistory is a history kept in memory (for the checkers) and

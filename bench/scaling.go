@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -107,13 +109,22 @@ type ScalingOptions struct {
 	RateOfMax float64
 	Progress  func(string) // one line per window (may be nil)
 	Status    io.Writer    // one line per point (may be nil)
+	// OutDir, if set, receives each sweep as bench-sweep-PARAM.json (for
+	// loglab report); it is created before the first point runs.
+	OutDir string
 }
 
-// RunScaling runs every point of p, each against a fresh target.
+// RunScaling runs every point of p, each against a fresh target, and
+// writes the sweep into o.OutDir if set.
 func RunScaling(ctx context.Context, p ScalingPlan, o ScalingOptions) (ScalingSweep, error) {
 	sw := ScalingSweep{Kind: reports.KindBenchSweep, Param: p.Param}
 	if o.Status == nil {
 		o.Status = io.Discard
+	}
+	if o.OutDir != "" {
+		if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+			return sw, fmt.Errorf("bench: results directory: %w", err)
+		}
 	}
 	for i, w := range p.Workloads {
 		fmt.Fprintf(o.Status, "sweep %s: %s (%d of %d)\n", p.Param, p.Values[i], i+1, len(p.Workloads))
@@ -124,8 +135,7 @@ func RunScaling(ctx context.Context, p ScalingPlan, o ScalingOptions) (ScalingSw
 		var rep Report
 		var err error
 		if o.Sim {
-			start := time.Now()
-			rep, err = RunSim(w, max(o.Spec.Brokers, w.ReplicationFactor), p.Models[i], o.SimSeed, o.Window, func() time.Duration { return time.Since(start) })
+			rep, err = RunSimTimed(w, max(o.Spec.Brokers, w.ReplicationFactor), p.Models[i], o.SimSeed, o.Window, "", nil)
 			sw.Target = "simulated loglab"
 		} else {
 			rep, err = runScalingPoint(ctx, w, spec, o)
@@ -137,6 +147,13 @@ func RunScaling(ctx context.Context, p ScalingPlan, o ScalingOptions) (ScalingSw
 			return sw, fmt.Errorf("sweep %s=%s: %w", p.Param, p.Values[i], err)
 		}
 		sw.Points = append(sw.Points, ScalingPoint{Value: p.Values[i], X: p.Xs[i], Result: rep})
+	}
+	if o.OutDir != "" {
+		name := "bench-sweep-" + p.Param + ".json"
+		if err := WriteJSON(o.OutDir, name, sw); err != nil {
+			return sw, err
+		}
+		fmt.Fprintln(o.Status, "sweep written to "+filepath.Join(o.OutDir, name))
 	}
 	return sw, nil
 }

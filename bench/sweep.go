@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,70 +39,81 @@ func ParseSweep(s string) (string, []string, error) {
 	return param, values, nil
 }
 
-// With returns w with param set to value, validated, and the value's
-// position on a plot's x axis (index is the value's position in its
-// sweep, used for nominal parameters such as acks).
+// With returns w with param (one of SweepParams) set to value,
+// validated, and the value's position on a plot's x axis (index is the
+// value's position in its sweep, used for nominal parameters such as
+// acks).
 func (w Workload) With(param, value string, index int) (Workload, float64, error) {
+	if !slices.Contains(SweepParams, param) {
+		return Workload{}, 0, fmt.Errorf("%w: unknown parameter %q (want one of %s)", ErrSweep, param, strings.Join(SweepParams, ", "))
+	}
+	w, x, err := w.set(param, value)
+	if err == nil {
+		err = w.Validate()
+	}
+	if err != nil {
+		return Workload{}, 0, fmt.Errorf("%w: %s=%s: %w", ErrSweep, param, value, err)
+	}
+	if nominal[param] {
+		x = float64(index)
+	}
+	return w, x, nil
+}
+
+// WorkloadParams are the workload parameters Set takes, by their flag
+// names: SweepParams, consumers, duration and warmup.
+var WorkloadParams = append(slices.Clone(SweepParams), "consumers", "duration", "warmup")
+
+// ErrParam classifies a value Set cannot take.
+var ErrParam = errors.New("bench: bad workload parameter")
+
+// Set returns w with param (one of WorkloadParams) set to value, not yet
+// validated (Validate the whole workload once every parameter is set).
+func (w Workload) Set(param, value string) (Workload, error) {
+	w, _, err := w.set(param, value)
+	return w, err
+}
+
+// set is Set, also returning the value as a number (milliseconds for a
+// duration).
+func (w Workload) set(param, value string) (Workload, float64, error) {
 	bad := func(why string) (Workload, float64, error) {
-		return Workload{}, 0, fmt.Errorf("%w: %s=%s: %s", ErrSweep, param, value, why)
+		return Workload{}, 0, fmt.Errorf("%w: %s=%s: %s", ErrParam, param, value, why)
 	}
-	num := func() (int, bool) {
+	ints := map[string]*int{"message-size": &w.MessageSize, "partitions": &w.PartitionsPerTopic,
+		"replication-factor": &w.ReplicationFactor, "producers": &w.ProducersPerTopic, "batch-bytes": &w.BatchBytes,
+		"rate": &w.ProducerRate, "topics": &w.Topics, "consumers": &w.ConsumerPerSubscription}
+	durations := map[string]*Duration{"linger": &w.Linger, "duration": &w.Duration, "warmup": &w.Warmup}
+	switch {
+	case ints[param] != nil:
 		n, err := strconv.Atoi(value)
-		return n, err == nil
-	}
-	var x float64
-	switch param {
-	case "message-size", "partitions", "replication-factor", "producers", "batch-bytes", "rate", "topics":
-		n, ok := num()
-		if !ok {
+		if err != nil {
 			return bad("not a whole number")
 		}
-		x = float64(n)
-		switch param {
-		case "message-size":
-			w.MessageSize = n
-		case "partitions":
-			w.PartitionsPerTopic = n
-		case "replication-factor":
-			w.ReplicationFactor = n
-		case "producers":
-			w.ProducersPerTopic = n
-		case "batch-bytes":
-			w.BatchBytes = n
-		case "rate":
-			w.ProducerRate = n
-		case "topics":
-			w.Topics = n
-		}
-	case "linger":
+		*ints[param] = n
+		return w, float64(n), nil
+	case durations[param] != nil:
 		d, err := time.ParseDuration(value)
 		if err != nil {
 			return bad("not a duration")
 		}
-		w.Linger, x = Duration(d), float64(d)/float64(time.Millisecond)
+		*durations[param] = Duration(d)
+		return w, float64(d) / float64(time.Millisecond), nil
+	}
+	switch param {
 	case "acks":
-		switch value {
-		case "all", "-1":
-			w.Acks = -1
-		case "1":
-			w.Acks = 1
-		case "0":
-			w.Acks = 0
-		default:
+		acks := map[string]int{"all": -1, "-1": -1, "1": 1, "0": 0}
+		a, ok := acks[value]
+		if !ok {
 			return bad("want all, 1 or 0")
 		}
+		w.Acks = a
 	case "flush":
 		w.Flush = value
 	case "compression":
 		w.Compression = value
 	default:
-		return Workload{}, 0, fmt.Errorf("%w: unknown parameter %q (want one of %s)", ErrSweep, param, strings.Join(SweepParams, ", "))
+		return Workload{}, 0, fmt.Errorf("%w: unknown parameter %q (want one of %s)", ErrParam, param, strings.Join(WorkloadParams, ", "))
 	}
-	if nominal[param] {
-		x = float64(index)
-	}
-	if err := w.Validate(); err != nil {
-		return bad(err.Error())
-	}
-	return w, x, nil
+	return w, 0, nil
 }

@@ -42,3 +42,69 @@ func TestWorkloadWith(t *testing.T) {
 		}
 	}
 }
+
+// Set takes every workload parameter by its flag name, without validating
+// (the caller validates the whole workload); With takes only the sweep's.
+func TestWorkloadSet(t *testing.T) {
+	w := DefaultWorkload()
+	for _, kv := range [][2]string{{"topics", "2"}, {"partitions", "6"}, {"message-size", "512"}, {"producers", "3"},
+		{"consumers", "0"}, {"rate", "1000"}, {"duration", "30s"}, {"warmup", "1s"}, {"acks", "0"}, {"compression", "lz4"},
+		{"batch-bytes", "65536"}, {"linger", "2ms"}, {"replication-factor", "3"}, {"flush", "every-batch"}} {
+		var err error
+		if w, err = w.Set(kv[0], kv[1]); err != nil {
+			t.Fatalf("Set(%s, %s): %v", kv[0], kv[1], err)
+		}
+	}
+	want := Workload{Name: "default", Topics: 2, PartitionsPerTopic: 6, MessageSize: 512, KeyDistributor: "NO_KEY",
+		ProducersPerTopic: 3, ConsumerPerSubscription: 0, ProducerRate: 1000, Warmup: Duration(time.Second), Duration: Duration(30 * time.Second),
+		Acks: 0, Compression: "lz4", BatchBytes: 65536, Linger: Duration(2 * time.Millisecond), ReplicationFactor: 3, Flush: "every-batch"}
+	if w != want {
+		t.Fatalf("after Set:\n%+v\nwant\n%+v", w, want)
+	}
+	if len(WorkloadParams) != 14 {
+		t.Errorf("WorkloadParams = %v: the test sets 14", WorkloadParams)
+	}
+	for _, kv := range [][2]string{{"consumers", "x"}, {"duration", "soon"}, {"acks", "2"}, {"colour", "red"}} {
+		if _, err := w.Set(kv[0], kv[1]); !errors.Is(err, ErrParam) {
+			t.Errorf("Set(%s, %s) = %v, want ErrParam", kv[0], kv[1], err)
+		}
+	}
+	if _, err := w.Set("partitions", "0"); err != nil {
+		t.Errorf("Set validates: %v (the caller validates the whole workload)", err)
+	}
+	if _, _, err := w.With("duration", "10s", 0); !errors.Is(err, ErrSweep) {
+		t.Errorf("With(duration) = %v: not a sweep parameter", err)
+	}
+}
+
+func TestLoadWorkload(t *testing.T) {
+	if w, err := LoadWorkload(""); err != nil || w != DefaultWorkload() {
+		t.Fatalf("LoadWorkload(\"\") = %+v, %v", w, err)
+	}
+	if _, err := LoadWorkload(t.TempDir() + "/missing.yaml"); !errors.Is(err, ErrWorkload) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestDemoConfigValidate(t *testing.T) {
+	ok := DemoConfig{Rate: 100, Duration: 20 * time.Second, Kill: 2, KillAt: 8 * time.Second, Down: 4 * time.Second}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, mod := range []func(*DemoConfig){
+		func(c *DemoConfig) { c.Rate = 0 },
+		func(c *DemoConfig) { c.Kill = 4 },
+		func(c *DemoConfig) { c.Down = 0 },
+		func(c *DemoConfig) { c.KillAt = 17 * time.Second },
+	} {
+		c := ok
+		mod(&c)
+		if err := c.Validate(); !errors.Is(err, ErrDemoConfig) {
+			t.Errorf("%+v: %v", c, err)
+		}
+	}
+	none := DemoConfig{Rate: 1, Duration: time.Second}
+	if err := none.Validate(); err != nil {
+		t.Errorf("no kill: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -70,6 +71,18 @@ func DefaultWorkload() Workload {
 	return Workload{Name: "default", Topics: 1, PartitionsPerTopic: 3, MessageSize: 1024, KeyDistributor: "NO_KEY",
 		ProducersPerTopic: 1, ConsumerPerSubscription: 1, Warmup: Duration(5 * time.Second), Duration: Duration(20 * time.Second),
 		Acks: 1, Compression: "none", BatchBytes: 1 << 20, Linger: Duration(time.Millisecond), ReplicationFactor: 1, Flush: "never"}
+}
+
+// LoadWorkload reads the workload file at path ("": DefaultWorkload).
+func LoadWorkload(path string) (Workload, error) {
+	if path == "" {
+		return DefaultWorkload(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Workload{}, fmt.Errorf("%w: %w", ErrWorkload, err)
+	}
+	return ParseWorkload(path, data)
 }
 
 // ParseWorkload reads a workload file over the defaults; unknown fields

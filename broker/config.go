@@ -1,6 +1,10 @@
 package broker
 
 import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/loglab/loglab/broker/bugzoo"
@@ -109,6 +113,42 @@ type Config struct {
 	// Bugs switches on deliberate bugs, for testing the testbed only
 	// (package bugzoo); the zero value, none, is the only correct one.
 	Bugs bugzoo.Set
+}
+
+// ErrConfig classifies a Config that Validate refuses.
+var ErrConfig = errors.New("broker: bad config")
+
+// Validate checks what a command can get wrong before anything starts:
+// the listener's and advertised address's form, and the ranges of
+// socket.request.max.bytes, num.partitions and default.replication.factor
+// (zero: the default). A broker run with a bad Config fails at start.
+func (c Config) Validate() error {
+	bad := func(f string, args ...any) error { return fmt.Errorf("%w: "+f, append([]any{ErrConfig}, args...)...) }
+	for _, a := range []struct{ what, addr string }{{"listen", c.Listen}, {"advertised address", c.AdvertisedAddr}} {
+		if a.addr == "" {
+			continue
+		}
+		// HOST:PORT, read without package net (which detcheck keeps out
+		// of code that runs in simulation).
+		i := strings.LastIndexByte(a.addr, ':')
+		if i < 0 {
+			return bad("%s %q: want HOST:PORT", a.what, a.addr)
+		}
+		if p, err := strconv.Atoi(a.addr[i+1:]); err != nil || p < 0 || p > 65535 {
+			return bad("%s %q: bad port", a.what, a.addr)
+		}
+	}
+	switch {
+	case c.NodeID < 0:
+		return bad("node.id %d: want at least 0", c.NodeID)
+	case c.MaxFrameBytes < 0:
+		return bad("socket.request.max.bytes %d: want a positive size", c.MaxFrameBytes)
+	case c.NumPartitions < 0:
+		return bad("num.partitions %d: want at least 1", c.NumPartitions)
+	case c.DefaultReplicationFactor < 0:
+		return bad("default.replication.factor %d: want at least 1", c.DefaultReplicationFactor)
+	}
+	return nil
 }
 
 func (c Config) withDefaults() Config {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/loglab/loglab/checkers"
 	"github.com/loglab/loglab/history"
@@ -178,4 +179,32 @@ func Lookup(name string) (*Scenario, error) {
 		names = append(names, s.Name)
 	}
 	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownScenario, name, strings.Join(names, ", "))
+}
+
+// CatalogEntry is one scenario as `loglab scenario list --json` prints it.
+type CatalogEntry struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Expectation string `json:"expectation"`
+}
+
+// Catalog lists every scenario, sorted by name.
+func Catalog() []CatalogEntry {
+	all := All()
+	out := make([]CatalogEntry, 0, len(all))
+	for _, s := range all {
+		out = append(out, CatalogEntry{s.Name, s.Description, s.Expectation})
+	}
+	return out
+}
+
+// WriteCatalog prints the catalog as a table: name, expectation,
+// description.
+func WriteCatalog(w io.Writer, entries []CatalogEntry) error {
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tEXPECTATION\tDESCRIPTION")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Name, e.Expectation, e.Description)
+	}
+	return tw.Flush()
 }

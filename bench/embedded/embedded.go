@@ -106,15 +106,16 @@ func (c *crashable) Stop(done func()) {
 	c.b.Stop(done)
 }
 
-// Start starts every broker and returns once each is listening (it does
-// not wait for the quorum: see WaitReady). On error nothing is left
-// running.
-func Start(cfg Config) (*Cluster, error) {
-	if cfg.Brokers < 1 {
-		return nil, fmt.Errorf("%w: %d brokers", ErrConfig, cfg.Brokers)
+// Validate checks cfg and fills in the defaults the fields document; Start
+// calls it, and a command may call it first to fail before anything is
+// created. Errors wrap ErrConfig.
+func (cfg *Config) Validate() error {
+	bad := func(f string, args ...any) error { return fmt.Errorf("%w: "+f, append([]any{ErrConfig}, args...)...) }
+	if cfg.Brokers < 1 || cfg.Brokers > 100 {
+		return bad("%d brokers: want 1..100", cfg.Brokers)
 	}
 	if cfg.DataDir == "" {
-		return nil, fmt.Errorf("%w: no data directory", ErrConfig)
+		return bad("no data directory")
 	}
 	if cfg.Host == "" {
 		cfg.Host = "127.0.0.1"
@@ -126,19 +127,34 @@ func Start(cfg Config) (*Cluster, error) {
 		cfg.DefaultReplicationFactor = int16(min(3, cfg.Brokers))
 	}
 	if cfg.DefaultReplicationFactor < 1 || int(cfg.DefaultReplicationFactor) > cfg.Brokers {
-		return nil, fmt.Errorf("%w: default replication factor %d with %d brokers", ErrConfig, cfg.DefaultReplicationFactor, cfg.Brokers)
+		return bad("default replication factor %d with %d brokers: want 1..brokers", cfg.DefaultReplicationFactor, cfg.Brokers)
 	}
-	if cfg.MinInsyncReplicas < 0 {
-		return nil, fmt.Errorf("%w: min.insync.replicas %d", ErrConfig, cfg.MinInsyncReplicas)
+	if cfg.MinInsyncReplicas < 0 || cfg.MinInsyncReplicas > int64(cfg.DefaultReplicationFactor) {
+		return bad("min.insync.replicas %d: want 1..the replication factor (%d)", cfg.MinInsyncReplicas, cfg.DefaultReplicationFactor)
 	}
-	if cfg.BasePort < 0 || cfg.BasePort+cfg.ControllerPortOffset+cfg.Brokers > 65536 {
-		return nil, fmt.Errorf("%w: ports from %d (controller offset %d) out of range", ErrConfig, cfg.BasePort, cfg.ControllerPortOffset)
+	if cfg.Broker.NumPartitions < 0 {
+		return bad("num.partitions %d: want at least 1", cfg.Broker.NumPartitions)
+	}
+	nVoters := min(3, cfg.Brokers)
+	if cfg.BasePort < 0 || cfg.BasePort+cfg.Brokers-1 > 65535 ||
+		(cfg.BasePort > 0 && (cfg.BasePort+cfg.ControllerPortOffset < 1 || cfg.BasePort+cfg.ControllerPortOffset+nVoters-1 > 65535)) {
+		return bad("ports from %d (controller offset %d) with %d brokers: out of range", cfg.BasePort, cfg.ControllerPortOffset, cfg.Brokers)
 	}
 	if cfg.BasePort > 0 && cfg.ControllerPortOffset > -cfg.Brokers && cfg.ControllerPortOffset < cfg.Brokers {
-		return nil, fmt.Errorf("%w: controller port offset %d overlaps the %d broker ports", ErrConfig, cfg.ControllerPortOffset, cfg.Brokers)
+		return bad("controller port offset %d overlaps the %d broker ports", cfg.ControllerPortOffset, cfg.Brokers)
 	}
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = 30 * time.Second
+	}
+	return nil
+}
+
+// Start starts every broker and returns once each is listening (it does
+// not wait for the quorum: see WaitReady). On error nothing is left
+// running.
+func Start(cfg Config) (*Cluster, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

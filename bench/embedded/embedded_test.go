@@ -223,12 +223,28 @@ func TestClusterPauseResume(t *testing.T) {
 	consume(ctx, t, c.Bootstrap(), "p3", 20)
 }
 
+// TestValidateFillsDefaults: Validate (which Start calls) fills in what
+// the fields document.
+func TestValidateFillsDefaults(t *testing.T) {
+	cfg := Config{Brokers: 5, DataDir: "d"}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Host != "127.0.0.1" || cfg.ControllerPortOffset != 100 || cfg.DefaultReplicationFactor != 3 || cfg.StopTimeout != 30*time.Second {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+}
+
 func TestStartBadConfig(t *testing.T) {
 	for _, cfg := range []Config{
 		{Brokers: 0, DataDir: t.TempDir()},
 		{Brokers: 2},
 		{Brokers: 2, DataDir: t.TempDir(), DefaultReplicationFactor: 3},
 		{Brokers: 3, DataDir: t.TempDir(), BasePort: 20000, ControllerPortOffset: 1},
+		{Brokers: 101, DataDir: t.TempDir()},
+		{Brokers: 3, DataDir: t.TempDir(), MinInsyncReplicas: 4},
+		{Brokers: 3, DataDir: t.TempDir(), BasePort: 65534},
+		{Brokers: 3, DataDir: t.TempDir(), BasePort: 20000, ControllerPortOffset: -20000},
 	} {
 		if c, err := Start(cfg); !errors.Is(err, ErrConfig) {
 			if c != nil {

@@ -31,6 +31,12 @@ const StopTimeout = 30 * time.Second
 // the address it listens on once it serves. It runs until ctx ends (a
 // clean stop, nil) or the runtime stops on its own (an error).
 func Run(ctx context.Context, cfg broker.Config, dataDir string, logger *slog.Logger, ready func(addr string)) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := CheckDataDir(dataDir); err != nil {
+		return err
+	}
 	b := broker.New(cfg)
 	name := "broker-" + strconv.Itoa(int(cfg.NodeID))
 	rt, err := realhost.Run(b, realhost.Config{Name: name, DataDir: dataDir, Logger: logger.With("node", name)})

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -27,9 +28,28 @@ type TopicSpec struct {
 	Configs           []Config // sent in order; Source is ignored
 }
 
+// ErrBadSpec classifies a TopicSpec that CreateTopic refuses before
+// asking the broker.
+var ErrBadSpec = errors.New("admin: bad topic spec")
+
+// Validate checks what the broker would refuse anyway, with a clearer
+// error: a name, and at least one partition (or -1).
+func (s TopicSpec) Validate() error {
+	switch {
+	case s.Name == "":
+		return fmt.Errorf("%w: a topic name is required", ErrBadSpec)
+	case s.Partitions < 1 && s.Partitions != -1:
+		return fmt.Errorf("%w: partitions must be at least 1 (or -1 for the broker's default), got %d", ErrBadSpec, s.Partitions)
+	}
+	return nil
+}
+
 // CreateTopic creates one topic; the error wraps the topic's error code
 // (TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR, ...) and message.
 func (c *Client) CreateTopic(ctx context.Context, spec TopicSpec) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
 	req := kmsg.NewPtrCreateTopicsRequest()
 	req.TimeoutMillis = int32(c.opts.Timeout.Milliseconds())
 	t := kmsg.NewCreateTopicsRequestTopic()

@@ -37,6 +37,27 @@ type ConsumeConfig struct {
 	Warn io.Writer
 }
 
+// ErrBadStart classifies a start position StartFrom refuses.
+var ErrBadStart = errors.New("console: bad start position")
+
+// StartFrom is where a console consumer starts, and where a partition
+// without a committed offset starts: the end (the default), the log start
+// (fromBeginning), or offset (non-nil; no reset: an offset out of range is
+// an error). offset and fromBeginning exclude each other.
+func StartFrom(fromBeginning bool, offset *int64) (client.Offset, client.ResetPolicy, error) {
+	switch {
+	case offset != nil && fromBeginning:
+		return client.Offset{}, 0, fmt.Errorf("%w: an offset and from-beginning exclude each other", ErrBadStart)
+	case offset != nil && *offset < 0:
+		return client.Offset{}, 0, fmt.Errorf("%w: the offset must not be negative, got %d", ErrBadStart, *offset)
+	case offset != nil:
+		return client.At(*offset), client.ResetNone, nil
+	case fromBeginning:
+		return client.Earliest, client.ResetEarliest, nil
+	}
+	return client.Latest, client.ResetLatest, nil
+}
+
 // consumer is one Consume in progress; its fields are touched on the
 // client's loop only, until the end.
 type consumer struct {

@@ -3,6 +3,10 @@
 // kcat's -P and -C): Produce sends one record per input line and waits for
 // every acknowledgement; Consume prints records of a topic's partitions,
 // or as a member of a consumer group, in a kcat-style format (Format).
+// The operator views print what `loglab topic` and `loglab group` show
+// (WriteTopics, WriteGroups, WriteGroup, in the layout of kafka-topics
+// and kafka-consumer-groups --describe), and ResetOffsets is
+// kafka-consumer-groups --reset-offsets.
 //
 // Both run the project's client on the loop of an admin.Client, from the
 // calling goroutine: they block until done and hand work to the loop with

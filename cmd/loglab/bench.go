@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -203,13 +202,11 @@ func (o *benchOpts) run(cmd *cobra.Command, j bench.Job) error {
 
 func (o *benchOpts) print(out io.Writer, rep bench.Report, others []bench.Report) error {
 	if o.asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
 		var v any = rep
 		if len(others) > 0 {
 			v = append([]bench.Report{rep}, others...)
 		}
-		return enc.Encode(v)
+		return printJSON(out, v)
 	}
 	bench.WriteAggregate(out, rep)
 	if len(others) > 0 {
@@ -226,69 +223,42 @@ var benchBrokerLog string
 // directory ("" for os.TempDir()).
 var benchDataParent string
 
-// workloadFlags are the workload's flags, shared by bench and bench sweep.
-type workloadFlags struct {
-	file, acks, compression, flush             string
-	messageSize, partitions, topics, producers int
-	consumers, batchBytes, rf, rate            int
-	duration, warmup, linger                   time.Duration
-}
+// workloadFlags are the workload's flags, shared by bench and bench
+// sweep: --workload, and one flag per bench.WorkloadParams entry, read
+// back by name.
+type workloadFlags struct{ file string }
 
 func (wf *workloadFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&wf.file, "workload", "", "workload file (YAML, OpenMessaging Benchmark field names); flags override it")
-	f.IntVar(&wf.topics, "topics", 1, "topics")
-	f.IntVar(&wf.partitions, "partitions", 3, "partitions per topic")
-	f.IntVar(&wf.messageSize, "message-size", 1024, "record value size in bytes")
-	f.IntVar(&wf.producers, "producers", 1, "producers per topic")
-	f.IntVar(&wf.consumers, "consumers", 1, "consumers per topic (one group per topic; 0: none)")
-	f.IntVar(&wf.rate, "rate", 0, "records per second over all producers (0: find the maximum sustainable rate)")
-	f.DurationVar(&wf.duration, "duration", 20*time.Second, "measured duration")
-	f.DurationVar(&wf.warmup, "warmup", 5*time.Second, "warm-up before measuring (thrown away)")
-	f.StringVar(&wf.acks, "acks", "1", "all, 1 or 0")
-	f.StringVar(&wf.compression, "compression", "none", "none, gzip, snappy, lz4 or zstd")
-	f.IntVar(&wf.batchBytes, "batch-bytes", 1<<20, "producer batch size limit")
-	f.DurationVar(&wf.linger, "linger", time.Millisecond, "producer linger")
-	f.IntVar(&wf.rf, "replication-factor", 1, "replication factor of the topics")
-	f.StringVar(&wf.flush, "flush", "never", "never (page cache) or every-batch (flush.messages=1)")
+	f.Int("topics", 1, "topics")
+	f.Int("partitions", 3, "partitions per topic")
+	f.Int("message-size", 1024, "record value size in bytes")
+	f.Int("producers", 1, "producers per topic")
+	f.Int("consumers", 1, "consumers per topic (one group per topic; 0: none)")
+	f.Int("rate", 0, "records per second over all producers (0: find the maximum sustainable rate)")
+	f.Duration("duration", 20*time.Second, "measured duration")
+	f.Duration("warmup", 5*time.Second, "warm-up before measuring (thrown away)")
+	f.String("acks", "1", "all, 1 or 0")
+	f.String("compression", "none", "none, gzip, snappy, lz4 or zstd")
+	f.Int("batch-bytes", 1<<20, "producer batch size limit")
+	f.Duration("linger", time.Millisecond, "producer linger")
+	f.Int("replication-factor", 1, "replication factor of the topics")
+	f.String("flush", "never", "never (page cache) or every-batch (flush.messages=1)")
 }
 
 // workload is the workload file (or the default) with the flags given
 // applied over it, validated.
 func (wf *workloadFlags) workload(f *pflag.FlagSet) (bench.Workload, error) {
-	w := bench.DefaultWorkload()
-	if wf.file != "" {
-		data, err := os.ReadFile(wf.file)
-		if err != nil {
-			return w, fmt.Errorf("--workload: %w", err)
-		}
-		if w, err = bench.ParseWorkload(wf.file, data); err != nil {
-			return w, err
-		}
+	w, err := bench.LoadWorkload(wf.file)
+	if err != nil {
+		return w, fmt.Errorf("--workload: %w", err)
 	}
-	set := func(name string, apply func()) {
-		if f.Changed(name) {
-			apply()
+	for _, name := range bench.WorkloadParams {
+		if fl := f.Lookup(name); fl != nil && fl.Changed {
+			if w, err = w.Set(name, fl.Value.String()); err != nil {
+				return w, fmt.Errorf("--%s: %w", name, err)
+			}
 		}
-	}
-	set("topics", func() { w.Topics = wf.topics })
-	set("partitions", func() { w.PartitionsPerTopic = wf.partitions })
-	set("message-size", func() { w.MessageSize = wf.messageSize })
-	set("producers", func() { w.ProducersPerTopic = wf.producers })
-	set("consumers", func() { w.ConsumerPerSubscription = wf.consumers })
-	set("rate", func() { w.ProducerRate = wf.rate })
-	set("duration", func() { w.Duration = bench.Duration(wf.duration) })
-	set("warmup", func() { w.Warmup = bench.Duration(wf.warmup) })
-	set("compression", func() { w.Compression = wf.compression })
-	set("batch-bytes", func() { w.BatchBytes = wf.batchBytes })
-	set("linger", func() { w.Linger = bench.Duration(wf.linger) })
-	set("replication-factor", func() { w.ReplicationFactor = wf.rf })
-	set("flush", func() { w.Flush = wf.flush })
-	if f.Changed("acks") {
-		d, _, err := bench.DefaultWorkload().With("acks", wf.acks, 0)
-		if err != nil {
-			return w, fmt.Errorf("--acks %q: want all, 1 or 0", wf.acks)
-		}
-		w.Acks = d.Acks
 	}
 	return w, w.Validate()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -51,24 +50,13 @@ func (s *simFlags) check(f *pflag.FlagSet, realOnly ...string) error {
 
 // run runs w in the simulator and prints (or writes) its report.
 func (s *simFlags) run(cmd *cobra.Command, w bench.Workload, brokers int, window time.Duration, outDir string, asJSON bool) error {
-	start := time.Now()
-	rep, err := bench.RunSim(w, brokers, s.model(), s.seed, window, func() time.Duration { return time.Since(start) })
+	rep, err := bench.RunSimTimed(w, brokers, s.model(), s.seed, window, outDir, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	out := cmd.OutOrStdout()
-	if outDir != "" {
-		name := fmt.Sprintf("bench-%s-sim-seed%d-%d.json", w.Name, s.seed, time.Now().Unix())
-		if err := bench.WriteJSON(outDir, name, rep); err != nil {
-			return err
-		}
-		fmt.Fprintln(cmd.ErrOrStderr(), "result written to "+outDir+"/"+name)
-	}
 	if asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(cmd.OutOrStdout(), rep)
 	}
-	bench.WriteSimReport(out, rep)
+	bench.WriteSimReport(cmd.OutOrStdout(), rep)
 	return nil
 }

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -92,28 +90,16 @@ func (o *benchSweepOpts) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	if o.outDir != "" {
-		if err := os.MkdirAll(o.outDir, 0o755); err != nil {
-			return fmt.Errorf("--out: %w", err)
-		}
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := bench.ScalingOptions{Spec: bench.TargetSpec{Bootstrap: o.bootstrap, Kind: o.target, Brokers: o.brokers,
 		DataParent: benchDataParent, BrokerLog: benchBrokerLog}, Sim: o.sm.on, SimSeed: o.sm.seed, Window: o.window, Trial: o.trial,
-		RateOfMax: o.rateOfMax, Progress: func(line string) { fmt.Fprintln(cmd.ErrOrStderr(), "  "+line) }, Status: cmd.ErrOrStderr()}
+		RateOfMax: o.rateOfMax, OutDir: o.outDir, Progress: func(line string) { fmt.Fprintln(cmd.ErrOrStderr(), "  "+line) }, Status: cmd.ErrOrStderr()}
 	var all []bench.ScalingSweep
 	for _, p := range plans {
 		sw, err := bench.RunScaling(ctx, p, opts)
 		if err != nil {
 			return err
-		}
-		if o.outDir != "" {
-			name := "bench-sweep-" + p.Param + ".json"
-			if err := bench.WriteJSON(o.outDir, name, sw); err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.ErrOrStderr(), "sweep written to "+filepath.Join(o.outDir, name))
 		}
 		if !o.asJSON {
 			bench.WriteScaling(cmd.OutOrStdout(), sw)
@@ -121,9 +107,7 @@ func (o *benchSweepOpts) run(cmd *cobra.Command) error {
 		all = append(all, sw)
 	}
 	if o.asJSON {
-		enc := json.NewEncoder(cmd.OutOrStdout())
-		enc.SetIndent("", "  ")
-		return enc.Encode(all)
+		return printJSON(cmd.OutOrStdout(), all)
 	}
 	return nil
 }

@@ -5,15 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/controller"
@@ -24,14 +22,40 @@ import (
 
 // brokerOpts are broker's flags.
 type brokerOpts struct {
-	nodeID                            int32
-	listen, dataDir, advertised       string
-	maxFrameBytes                     int
-	autoCreate                        bool
-	numPartitions                     int32
-	logLevel, controllers, ctrlListen string
-	voters, rack, metricsAddr         string
-	rf                                int16
+	serveFlags
+	nodeID                      int32
+	listen, dataDir, advertised string
+	maxFrameBytes               int
+	controllers, ctrlListen     string
+	voters, rack                string
+	rf                          int16
+}
+
+// serveFlags are the flags broker and cluster share.
+type serveFlags struct {
+	autoCreate            bool
+	numPartitions         int32
+	logLevel, metricsAddr string
+}
+
+func (s *serveFlags) register(f *pflag.FlagSet, metricsHelp string) {
+	f.BoolVar(&s.autoCreate, "auto-create-topics", true, "create unknown topics on Metadata requests that allow it (auto.create.topics.enable)")
+	f.Int32Var(&s.numPartitions, "num-partitions", 1, "partitions of auto-created topics (num.partitions)")
+	f.StringVar(&s.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&s.metricsAddr, "metrics", "", metricsHelp)
+}
+
+// logger checks --num-partitions and returns a text logger to stderr at
+// --log-level.
+func (s *serveFlags) logger(cmd *cobra.Command) (*slog.Logger, error) {
+	if s.numPartitions < 1 {
+		return nil, fmt.Errorf("--num-partitions must be at least 1, got %d", s.numPartitions)
+	}
+	level, err := parseLogLevel(s.logLevel)
+	if err != nil {
+		return nil, err
+	}
+	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level})), nil
 }
 
 func newBrokerCmd() *cobra.Command {
@@ -62,7 +86,7 @@ gives it). --controllers defaults to the voters' addresses.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tuneGC()
-			level, err := parseLogLevel(o.logLevel)
+			logger, err := o.logger(cmd)
 			if err != nil {
 				return err
 			}
@@ -70,7 +94,6 @@ gives it). --controllers defaults to the voters' addresses.`,
 			if err != nil {
 				return err
 			}
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			return o.run(cmd, logger, q)
 		},
 	}
@@ -80,45 +103,28 @@ gives it). --controllers defaults to the voters' addresses.`,
 	f.StringVar(&o.dataDir, "data-dir", "", "directory for the topic catalogue and partition logs (created if missing)")
 	f.StringVar(&o.advertised, "advertised-addr", "", "HOST:PORT that Metadata gives clients (advertised.listeners); default: the listener's address")
 	f.IntVar(&o.maxFrameBytes, "max-frame-bytes", host.DefaultMaxFrameBytes, "largest request accepted (socket.request.max.bytes)")
-	f.BoolVar(&o.autoCreate, "auto-create-topics", true, "create unknown topics on Metadata requests that allow it (auto.create.topics.enable)")
-	f.Int32Var(&o.numPartitions, "num-partitions", 1, "partitions of auto-created topics (num.partitions)")
-	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&o.controllers, "controllers", "", "controller quorum addresses host:port,... (cluster mode; default: the --voters addresses)")
 	f.StringVar(&o.ctrlListen, "controller-listen", "", "also run a controller voter on host:port (combined mode; needs --voters)")
 	f.StringVar(&o.voters, "voters", "", "the whole controller quorum, id@host:port,... (controller.quorum.voters)")
 	f.StringVar(&o.rack, "rack", "", "broker.rack (cluster mode)")
-	f.StringVar(&o.metricsAddr, "metrics", "", "serve Prometheus metrics on HOST:PORT/metrics")
+	o.serveFlags.register(f, "serve Prometheus metrics on HOST:PORT/metrics")
 	f.Int16Var(&o.rf, "default-replication-factor", 1, "default.replication.factor for auto-created topics and CreateTopics with -1")
 	return cmd
 }
 
-// validate checks the flags and the data directory before anything starts.
+// validate checks the flags server.Run does not (it checks the rest, and
+// the data directory, before anything starts).
 func (o *brokerOpts) validate() (controller.Quorum, error) {
 	if o.dataDir == "" {
 		return controller.Quorum{}, errors.New("--data-dir is required")
 	}
-	if err := checkHostPort("--listen", o.listen); err != nil {
+	if err := server.CheckHostPort("--listen", o.listen); err != nil {
 		return controller.Quorum{}, err
 	}
-	if o.advertised != "" {
-		if err := checkHostPort("--advertised-addr", o.advertised); err != nil {
-			return controller.Quorum{}, err
-		}
-	}
-	if o.maxFrameBytes < 0 {
-		return controller.Quorum{}, fmt.Errorf("--max-frame-bytes must be positive, got %d", o.maxFrameBytes)
-	}
-	if o.numPartitions < 1 {
-		return controller.Quorum{}, fmt.Errorf("--num-partitions must be at least 1, got %d", o.numPartitions)
-	}
-	q, err := controller.ParseQuorum(o.nodeID, o.controllers, o.ctrlListen, o.voters)
-	if err != nil {
-		return q, err
-	}
 	if o.rf < 1 {
-		return q, fmt.Errorf("--default-replication-factor must be at least 1, got %d", o.rf)
+		return controller.Quorum{}, fmt.Errorf("--default-replication-factor must be at least 1, got %d", o.rf)
 	}
-	return q, checkDataDir(o.dataDir)
+	return controller.ParseQuorum(o.nodeID, o.controllers, o.ctrlListen, o.voters)
 }
 
 // run starts the broker, says where it listens and runs until a signal.
@@ -148,47 +154,11 @@ func (o *brokerOpts) run(cmd *cobra.Command, logger *slog.Logger, q controller.Q
 	})
 }
 
+// parseLogLevel is --log-level: debug, info, warn or error (slog's names).
 func parseLogLevel(s string) (slog.Level, error) {
-	switch strings.ToLower(s) {
-	case "debug":
-		return slog.LevelDebug, nil
-	case "info":
-		return slog.LevelInfo, nil
-	case "warn", "warning":
-		return slog.LevelWarn, nil
-	case "error":
-		return slog.LevelError, nil
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level must be debug, info, warn or error, got %q", s)
 	}
-	return 0, fmt.Errorf("--log-level must be debug, info, warn or error, got %q", s)
-}
-
-// checkHostPort rejects an address that is not HOST:PORT with a numeric
-// port, before anything is started.
-func checkHostPort(flag, addr string) error {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("%s %q: want HOST:PORT", flag, addr)
-	}
-	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		return fmt.Errorf("%s %q: bad port", flag, addr)
-	}
-	return nil
-}
-
-// checkDataDir fails early, with one clear line, on a data dir that is a file
-// or cannot be created or written.
-func checkDataDir(dir string) error {
-	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		return fmt.Errorf("--data-dir %s: not a directory", dir)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("--data-dir: %w", err)
-	}
-	probe, err := os.CreateTemp(dir, ".loglab-probe-*")
-	if err != nil {
-		return fmt.Errorf("--data-dir %s is not writable: %w", dir, err)
-	}
-	name := probe.Name()
-	probe.Close()
-	return os.Remove(name)
+	return l, nil
 }

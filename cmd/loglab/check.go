@@ -6,12 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/loglab/loglab/checkers"
-	"github.com/loglab/loglab/checkers/linearizable"
 	"github.com/loglab/loglab/checkers/verdict"
 )
 
@@ -32,10 +30,9 @@ line).`
 
 // checkOpts are the flags of newCheckCmd.
 type checkOpts struct {
-	file, outDir, list string
-	asJSON, finalReads bool
-	staleReads         bool
-	linTimeout         time.Duration
+	file, outDir string
+	opts         checkers.Options
+	asJSON       bool
 }
 
 func newCheckCmd() *cobra.Command {
@@ -53,11 +50,11 @@ func newCheckCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.file, "history", "", "the history file (JSONL)")
 	f.BoolVar(&o.asJSON, "json", false, "print the report as one JSON object")
-	f.StringVar(&o.list, "checkers", "", "comma-separated checkers to run: "+strings.Join(checkers.AllNames(), ",")+" (default all but final-read)")
+	f.StringSliceVar(&o.opts.Checkers, "checkers", nil, "comma-separated checkers to run: "+strings.Join(checkers.AllNames(), ",")+" (default all but final-read)")
 	f.StringVar(&o.outDir, "out", "", "write porcupine HTML for non-linearizable partitions here")
-	f.BoolVar(&o.finalReads, "final-reads-complete", false, "the history ends with reads that drained every partition: an acknowledged value never read is a lost write")
-	f.BoolVar(&o.staleReads, "stale-reads", false, "allow empty polls below the log end (acks=1, follower fetches)")
-	f.DurationVar(&o.linTimeout, "linearizable-timeout", 0, "porcupine's budget per partition (0: the default; negative: none)")
+	f.BoolVar(&o.opts.Queue.FinalReadsComplete, "final-reads-complete", false, "the history ends with reads that drained every partition: an acknowledged value never read is a lost write")
+	f.BoolVar(&o.opts.Linearizable.StaleReads, "stale-reads", false, "allow empty polls below the log end (acks=1, follower fetches)")
+	f.DurationVar(&o.opts.Linearizable.Timeout, "linearizable-timeout", 0, "porcupine's budget per partition (0: the default; negative: none)")
 	return cmd
 }
 
@@ -65,21 +62,7 @@ func (o *checkOpts) run(cmd *cobra.Command) error {
 	if o.file == "" {
 		return fmt.Errorf("--history is required (a JSONL history file)")
 	}
-	var opts checkers.Options
-	if o.list != "" {
-		for _, n := range strings.Split(o.list, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				opts.Checkers = append(opts.Checkers, n)
-			}
-		}
-	}
-	opts.Queue.FinalReadsComplete = o.finalReads
-	opts.Linearizable.StaleReads = o.staleReads
-	if o.linTimeout < 0 {
-		opts.Linearizable.Timeout = linearizable.NoTimeout
-	} else {
-		opts.Linearizable.Timeout = o.linTimeout
-	}
+	opts := o.opts
 	if o.outDir != "" {
 		opts.Linearizable.WriteFile = func(name string, data []byte) error {
 			if err := os.MkdirAll(o.outDir, 0o755); err != nil {

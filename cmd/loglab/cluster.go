@@ -18,7 +18,6 @@ import (
 	"github.com/loglab/loglab/bench/embedded"
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/bugzoo"
-	"github.com/loglab/loglab/broker/metrics"
 	"github.com/loglab/loglab/broker/metrics/prom"
 	"github.com/loglab/loglab/broker/server"
 )
@@ -30,14 +29,12 @@ const clusterReadyTimeout = 60 * time.Second
 
 // clusterOpts are cluster's flags.
 type clusterOpts struct {
-	brokers, ctrlOffset, base int
-	listen, dataDir, hostPart string
-	logLevel, metricsAddr     string
-	rf                        int16
-	minISR                    int64
-	numPartitions             int32
-	autoCreate                bool
-	bugs                      []string
+	serveFlags
+	brokers, ctrlOffset int
+	listen, dataDir     string
+	rf                  int16
+	minISR              int64
+	bugs                []string
 }
 
 func newClusterCmd() *cobra.Command {
@@ -60,21 +57,19 @@ stops every broker cleanly. Logs go to stderr.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tuneGC()
-			level, err := parseLogLevel(o.logLevel)
+			logger, err := o.logger(cmd)
 			if err != nil {
-				return err
-			}
-			if err := o.validate(); err != nil {
 				return err
 			}
 			zoo, err := bugzoo.Parse(o.bugs)
 			if err != nil {
 				return fmt.Errorf("--bug: %w", err)
 			}
-			if err := checkDataDir(o.dataDir); err != nil {
+			cfg, err := o.config(logger, zoo)
+			if err != nil {
 				return err
 			}
-			return o.run(cmd, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level})), zoo)
+			return o.run(cmd, cfg)
 		},
 	}
 	f := cmd.Flags()
@@ -84,68 +79,48 @@ stops every broker cleanly. Logs go to stderr.`,
 	f.IntVar(&o.ctrlOffset, "controller-port-offset", 100, "voter k listens on PORT+OFFSET+k-1")
 	f.Int16Var(&o.rf, "default-replication-factor", 0, "default.replication.factor for auto-created topics and CreateTopics with -1 (0: min(3, --brokers))")
 	f.Int64Var(&o.minISR, "min-insync-replicas", 1, "default min.insync.replicas of topics")
-	f.Int32Var(&o.numPartitions, "num-partitions", 1, "partitions of auto-created topics (num.partitions)")
-	f.BoolVar(&o.autoCreate, "auto-create-topics", true, "create unknown topics on Metadata requests that allow it (auto.create.topics.enable)")
-	f.StringVar(&o.metricsAddr, "metrics", "", "serve Prometheus metrics of every broker (label broker) on HOST:PORT/metrics")
+	o.serveFlags.register(f, "serve Prometheus metrics of every broker (label broker) on HOST:PORT/metrics")
 	f.StringArrayVar(&o.bugs, "bug", nil, "switch on a bug-zoo bug in every broker (repeatable; see docs/bugzoo.md); testing only")
-	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }
 
-// validate checks the flags against each other (and sets the defaults
-// that depend on others).
-func (o *clusterOpts) validate() error {
-	if o.brokers < 1 || o.brokers > 100 {
-		return fmt.Errorf("--brokers must be between 1 and 100, got %d", o.brokers)
-	}
+// config is the embedded cluster the flags describe, validated, with its
+// data directory created.
+func (o *clusterOpts) config(logger *slog.Logger, zoo bugzoo.Set) (embedded.Config, error) {
 	if o.dataDir == "" {
-		return errors.New("--data-dir is required")
+		return embedded.Config{}, errors.New("--data-dir is required")
 	}
-	if err := checkHostPort("--listen", o.listen); err != nil {
-		return err
+	if err := server.CheckHostPort("--listen", o.listen); err != nil {
+		return embedded.Config{}, err
 	}
-	var portStr string
-	o.hostPart, portStr, _ = net.SplitHostPort(o.listen)
-	o.base, _ = strconv.Atoi(portStr)
-	if o.base > 0 && (o.ctrlOffset > -o.brokers && o.ctrlOffset < o.brokers) {
-		return fmt.Errorf("--controller-port-offset %d: the controller ports would overlap the %d broker ports", o.ctrlOffset, o.brokers)
+	hostPart, portStr, _ := net.SplitHostPort(o.listen)
+	base, _ := strconv.Atoi(portStr)
+	cfg := embedded.Config{
+		Brokers: o.brokers, Host: hostPart, BasePort: base, ControllerPortOffset: o.ctrlOffset,
+		DataDir: o.dataDir, DefaultReplicationFactor: o.rf, MinInsyncReplicas: o.minISR,
+		Broker: broker.Config{AutoCreateTopicsDisable: !o.autoCreate, NumPartitions: o.numPartitions, Bugs: zoo},
+		Logger: logger, StopTimeout: server.StopTimeout,
 	}
-	if o.base > 0 && (o.base+o.brokers-1 > 65535 || o.base+o.ctrlOffset < 1 || o.base+o.ctrlOffset+min(3, o.brokers)-1 > 65535) {
-		return fmt.Errorf("--listen %s with %d brokers and --controller-port-offset %d: ports out of range", o.listen, o.brokers, o.ctrlOffset)
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
 	}
-	if o.rf == 0 {
-		o.rf = int16(min(3, o.brokers))
+	if err := server.CheckDataDir(o.dataDir); err != nil {
+		return cfg, fmt.Errorf("--data-dir: %w", err)
 	}
-	if o.rf < 1 || int(o.rf) > o.brokers {
-		return fmt.Errorf("--default-replication-factor must be between 1 and --brokers (%d), got %d", o.brokers, o.rf)
-	}
-	if o.minISR < 1 || o.minISR > int64(o.rf) {
-		return fmt.Errorf("--min-insync-replicas must be between 1 and the replication factor (%d), got %d", o.rf, o.minISR)
-	}
-	if o.numPartitions < 1 {
-		return fmt.Errorf("--num-partitions must be at least 1, got %d", o.numPartitions)
-	}
-	return nil
+	return cfg, nil
 }
 
 // run starts the cluster, says where it listens, and runs until a signal.
-func (o *clusterOpts) run(cmd *cobra.Command, logger *slog.Logger, zoo bugzoo.Set) error {
-	var perBroker func(int32) metrics.Recorder
+func (o *clusterOpts) run(cmd *cobra.Command, cfg embedded.Config) error {
 	if o.metricsAddr != "" {
 		reg, stop, err := startMetrics(cmd, "cluster", o.metricsAddr)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		perBroker = reg.ForBroker
+		cfg.Metrics = reg.ForBroker
 	}
-	c, err := embedded.Start(embedded.Config{
-		Metrics: perBroker,
-		Brokers: o.brokers, Host: o.hostPart, BasePort: o.base, ControllerPortOffset: o.ctrlOffset,
-		DataDir: o.dataDir, DefaultReplicationFactor: o.rf, MinInsyncReplicas: o.minISR,
-		Broker: broker.Config{AutoCreateTopicsDisable: !o.autoCreate, NumPartitions: o.numPartitions, Bugs: zoo},
-		Logger: logger, StopTimeout: server.StopTimeout,
-	})
+	c, err := embedded.Start(cfg)
 	if err != nil {
 		return err
 	}
@@ -158,6 +133,7 @@ func (o *clusterOpts) run(cmd *cobra.Command, logger *slog.Logger, zoo bugzoo.Se
 		}
 	}
 	fmt.Fprintf(out, "loglab cluster: bootstrap %s\n", strings.Join(c.Bootstrap(), ","))
+	logger, zoo := cfg.Logger, cfg.Broker.Bugs
 	if !zoo.Empty() {
 		logger.Warn("bug-zoo switches on: this cluster is deliberately broken", "bugs", zoo.String())
 	}
@@ -183,7 +159,7 @@ func (o *clusterOpts) run(cmd *cobra.Command, logger *slog.Logger, zoo bugzoo.Se
 
 // startMetrics serves a new Prometheus registry on addr and says where.
 func startMetrics(cmd *cobra.Command, who, addr string) (*prom.Registry, func(), error) {
-	if err := checkHostPort("--metrics", addr); err != nil {
+	if err := server.CheckHostPort("--metrics", addr); err != nil {
 		return nil, nil, err
 	}
 	reg := prom.New()

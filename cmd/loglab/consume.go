@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/loglab/loglab/client"
+	"github.com/loglab/loglab/client/admin"
 	"github.com/loglab/loglab/client/console"
 )
 
@@ -84,37 +84,29 @@ func (o *consumeOpts) run(cmd *cobra.Command) error {
 	if o.count < 0 {
 		return fmt.Errorf("--count must not be negative, got %d", o.count)
 	}
-	offsetSet := cmd.Flags().Changed("offset")
-	if offsetSet && o.fromBeginning {
-		return errors.New("--offset and --from-beginning exclude each other")
+	var offset *int64
+	if cmd.Flags().Changed("offset") {
+		offset = &o.offset
 	}
-	if offsetSet && o.offset < 0 {
-		return fmt.Errorf("--offset must not be negative, got %d", o.offset)
-	}
-	if o.group != "" && (offsetSet || cmd.Flags().Changed("partition")) {
+	if o.group != "" && (offset != nil || cmd.Flags().Changed("partition")) {
 		return errors.New("--group takes partitions from the group's coordinator: it excludes --partition and --offset")
+	}
+	start, reset, err := console.StartFrom(o.fromBeginning, offset)
+	if err != nil {
+		return err
 	}
 	if o.format == "" {
 		o.format = console.DefaultFormat(o.printPart, o.printOffset, o.printKey)
 	}
-	cfg := console.ConsumeConfig{Topic: o.topic, Partition: o.partition, Start: client.Latest, Reset: client.ResetLatest,
+	cfg := console.ConsumeConfig{Topic: o.topic, Partition: o.partition, Start: start, Reset: reset,
 		Group: o.group, Count: o.count, Format: o.format, Warn: cmd.ErrOrStderr()}
-	switch {
-	case offsetSet:
-		cfg.Start, cfg.Reset = client.At(o.offset), client.ResetNone
-	case o.fromBeginning:
-		cfg.Start, cfg.Reset = client.Earliest, client.ResetEarliest
-	}
-	c, err := o.nf.open()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if o.count == 0 && cmd.Flags().Changed("count") {
-		_, err := console.Partitions(c, o.topic, o.partition)
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return console.Consume(ctx, c, cmd.OutOrStdout(), cfg)
+	return o.nf.with(func(c *admin.Client) error {
+		if o.count == 0 && cmd.Flags().Changed("count") {
+			_, err := console.Partitions(c, o.topic, o.partition)
+			return err
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return console.Consume(ctx, c, cmd.OutOrStdout(), cfg)
+	})
 }

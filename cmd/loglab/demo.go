@@ -51,18 +51,6 @@ func newDemoCmd() *cobra.Command {
 		Example: "  loglab demo\n  loglab demo --seeds 20 --out /tmp/demo\n  loglab demo --no-bench",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch {
-			case seeds < 1:
-				return fmt.Errorf("--seeds must be at least 1, got %d", seeds)
-			case parallel < 0:
-				return fmt.Errorf("--parallel %d: want at least 1 (0: one per CPU)", parallel)
-			case !noBench && rate < 1:
-				return fmt.Errorf("--rate %d: want at least 1 record/s", rate)
-			case !noBench && (killBroker < 0 || killBroker > 3):
-				return fmt.Errorf("--kill-broker %d: want 1..3 (0: none)", killBroker)
-			case !noBench && killBroker > 0 && (killAt < 0 || down <= 0 || killAt+down >= duration):
-				return fmt.Errorf("--kill-at %v --down %v: the broker must be back before the run ends (--duration %v)", killAt, down, duration)
-			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			var bc *bench.DemoConfig

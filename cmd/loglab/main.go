@@ -7,8 +7,10 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -48,4 +50,33 @@ and disk faults. One seed replays one simulated run bit for bit.`,
 		newBrokerCmd(), newClusterCmd(), newTopicCmd(), newProduceCmd(), newConsumeCmd(), newGroupCmd(), newBenchCmd(), newReportCmd())
 	root.AddCommand(newCheckCmd())
 	return root
+}
+
+// printJSON prints v as indented JSON (bench's reports).
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// emit prints v as one JSON object (asJSON) or as text, then ends the
+// process with status 1 when failed (after the output: a failed
+// expectation is not a usage error).
+func emit(out io.Writer, asJSON bool, v any, text func(io.Writer), failed bool) error {
+	if asJSON {
+		if err := json.NewEncoder(out).Encode(v); err != nil {
+			return err
+		}
+	} else {
+		text(out)
+	}
+	if failed {
+		return exitError{1}
+	}
+	return nil
+}
+
+// missingSubcommand is the RunE of a command that only groups others.
+func missingSubcommand(try string) func(*cobra.Command, []string) error {
+	return func(*cobra.Command, []string) error { return fmt.Errorf("missing subcommand (try: %s)", try) }
 }

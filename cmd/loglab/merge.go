@@ -1,7 +1,7 @@
 package main
 
 import (
-	"encoding/json"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -32,18 +32,7 @@ did not, 2 on bad input (a missing or duplicated shard, mismatched sweeps).`,
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				if err := json.NewEncoder(out).Encode(m); err != nil {
-					return err
-				}
-			} else {
-				sweep.WriteText(out, m)
-			}
-			if m.Failed > 0 {
-				return exitError{1}
-			}
-			return nil
+			return emit(cmd.OutOrStdout(), asJSON, m, func(w io.Writer) { sweep.WriteText(w, m) }, m.Failed > 0)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/loglab/loglab/client/admin"
 	"github.com/loglab/loglab/client/console"
 )
 
@@ -43,20 +44,17 @@ counts as sent.`,
 			if cmd.Flags().Changed("key") && keySep == "" {
 				return errors.New("--key needs a non-empty separator")
 			}
-			s, err := nf.open()
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			res, err := console.Produce(s, cmd.InOrStdin(), console.ProduceConfig{Topic: topic, Partition: partition, KeySep: keySep,
-				Acks: acks, DeliveryTimeout: deliveryTimeout})
-			if err != nil {
-				return err
-			}
-			if res.Failed > 0 {
-				return fmt.Errorf("%d of %d records failed (first: %v)", res.Failed, res.Sent, res.FirstErr)
-			}
-			return nil
+			return nf.with(func(s *admin.Client) error {
+				res, err := console.Produce(s, cmd.InOrStdin(), console.ProduceConfig{Topic: topic, Partition: partition, KeySep: keySep,
+					Acks: acks, DeliveryTimeout: deliveryTimeout})
+				if err != nil {
+					return err
+				}
+				if res.Failed > 0 {
+					return fmt.Errorf("%d of %d records failed (first: %v)", res.Failed, res.Sent, res.FirstErr)
+				}
+				return nil
+			})
 		},
 	}
 	nf.add(cmd)

@@ -10,8 +10,6 @@ import (
 	"github.com/loglab/loglab/scenarios/sweep"
 )
 
-// newSimShrinkCmd is `loglab sim shrink`: minimise a failing run of a
-// scenario file into a minimal scenario file that reproduces it.
 // simShrinkHelp is `loglab sim shrink --help`'s long text.
 const simShrinkHelp = `Shrink a failing run (a scenario file, from the library or from disk) by
 greedy delta debugging: drop fault steps, producers and consumers, halve the
@@ -34,18 +32,7 @@ func newSimShrinkCmd() *cobra.Command {
 			"  loglab sim run --scenario-file min.yaml",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var sc *scenarios.Scenario
-			var err error
-			switch {
-			case name != "" && file != "":
-				return fmt.Errorf("give --scenario or --scenario-file, not both")
-			case file != "":
-				sc, _, err = sweep.LoadFile(file)
-			case name != "":
-				sc, err = scenarios.Lookup(name)
-			default:
-				return fmt.Errorf("--scenario or --scenario-file is required")
-			}
+			sc, _, err := sweep.Resolve(name, file)
 			if err != nil {
 				return err
 			}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"os"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -16,9 +14,7 @@ func newSimCmd() *cobra.Command {
 		Use:   "sim",
 		Short: "Run scenarios in the deterministic simulator",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return fmt.Errorf("missing subcommand (try: loglab sim run --scenario log-crash --seed 1)")
-		},
+		RunE:  missingSubcommand("loglab sim run --scenario log-crash --seed 1"),
 	}
 	cmd.AddCommand(newSimRunCmd())
 	cmd.AddCommand(newSimShrinkCmd())
@@ -75,66 +71,25 @@ func (o *simRunOpts) run(cmd *cobra.Command) error {
 	if o.asJSON {
 		knobsTo = cmd.ErrOrStderr()
 	}
-	opts := scenarios.Options{Seed: o.seed, RecordTrace: o.outDir != "", Bugs: o.bugs}
-	if o.logTo != "" {
-		lvl, err := parseLogLevel(o.level)
-		if err != nil {
-			return err
-		}
-		f, err := os.Create(o.logTo)
-		if err != nil {
-			return fmt.Errorf("--node-log: %w", err)
-		}
-		defer f.Close()
-		opts.NodeLog, opts.NodeLogLevel = f, lvl
-	}
-	res, err := sweep.RunOne(sc, opts, knobsTo)
+	lvl, err := parseLogLevel(o.level)
 	if err != nil {
 		return err
 	}
-	if o.outDir != "" {
-		if err := sweep.WriteRunDir(o.outDir, res); err != nil {
-			return err
-		}
+	opts := scenarios.Options{Seed: o.seed, Bugs: o.bugs, NodeLogLevel: lvl}
+	res, err := sweep.RunOneFiles(sc, opts, knobsTo, o.outDir, o.logTo)
+	if err != nil {
+		return err
 	}
-	if o.asJSON {
-		enc := json.NewEncoder(out)
-		if err := enc.Encode(res); err != nil {
-			return err
-		}
-	} else {
-		sweep.WriteResultText(out, res)
-	}
-	if !res.OK {
-		return exitError{1}
-	}
-	return nil
+	return emit(out, o.asJSON, res, func(w io.Writer) { sweep.WriteResultText(w, res) }, !res.OK)
 }
 
 // scenario is the scenario --scenario or --scenario-file names; a file's
-// own seed becomes the seed unless --seed was given.
+// own seed (a shrunk file notes the seed that reproduces it) becomes the
+// seed unless --seed was given.
 func (o *simRunOpts) scenario(cmd *cobra.Command) (*scenarios.Scenario, error) {
-	var sc *scenarios.Scenario
-	switch {
-	case o.name != "" && o.file != "":
-		return nil, fmt.Errorf("give --scenario or --scenario-file, not both")
-	case o.file != "":
-		var spec *scenarios.Spec
-		var err error
-		if sc, spec, err = sweep.LoadFile(o.file); err != nil {
-			return nil, err
-		}
-		// A shrunk file notes the seed that reproduces it.
-		if !cmd.Flags().Changed("seed") && spec.Seed != nil {
-			o.seed = *spec.Seed
-		}
-	case o.name == "":
-		return nil, fmt.Errorf("--scenario or --scenario-file is required (see: loglab scenario list)")
-	default:
-		var err error
-		if sc, err = scenarios.Lookup(o.name); err != nil {
-			return nil, err
-		}
+	sc, seed, err := sweep.Resolve(o.name, o.file)
+	if err == nil && seed != nil && !cmd.Flags().Changed("seed") {
+		o.seed = *seed
 	}
-	return sc, nil
+	return sc, err
 }

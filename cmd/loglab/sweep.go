@@ -1,8 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -89,18 +89,7 @@ func (o *simSweepOpts) run(cmd *cobra.Command) error {
 			return fmt.Errorf("--junit: %w", err)
 		}
 	}
-	out := cmd.OutOrStdout()
-	if o.asJSON {
-		if err := json.NewEncoder(out).Encode(sum); err != nil {
-			return err
-		}
-	} else {
-		sweep.WriteText(out, sum)
-	}
-	if sum.Failed > 0 {
-		return exitError{1}
-	}
-	return nil
+	return emit(cmd.OutOrStdout(), o.asJSON, sum, func(w io.Writer) { sweep.WriteText(w, sum) }, sum.Failed > 0)
 }
 
 // newSimWorkerCmd is the hidden worker a sweep starts: it reads seeds, one

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/loglab/loglab/broker/server"
 	"github.com/loglab/loglab/client/admin"
+	"github.com/loglab/loglab/client/console"
 )
 
 // netFlags are the flags every command that talks to a broker shares.
@@ -24,9 +24,20 @@ func (n *netFlags) add(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&n.timeout, "timeout", 10*time.Second, "give up reaching the broker (and on each admin request) after this long")
 }
 
+// with connects an admin client to the bootstrap broker, runs f with it
+// and closes it.
+func (n netFlags) with(f func(*admin.Client) error) error {
+	c, err := n.open()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return f(c)
+}
+
 // open connects an admin client to the bootstrap broker.
 func (n netFlags) open() (*admin.Client, error) {
-	if err := checkHostPort("--bootstrap", n.bootstrap); err != nil {
+	if err := server.CheckHostPort("--bootstrap", n.bootstrap); err != nil {
 		return nil, err
 	}
 	if n.timeout <= 0 {
@@ -41,9 +52,7 @@ func newTopicCmd() *cobra.Command {
 		Short:   "Create, list, describe and delete topics on a broker",
 		Example: "  loglab topic create --bootstrap 127.0.0.1:9092 --topic events --partitions 3\n  loglab topic list --bootstrap 127.0.0.1:9092",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return fmt.Errorf("missing subcommand (try: loglab topic list --bootstrap HOST:PORT)")
-		},
+		RunE:    missingSubcommand("loglab topic list --bootstrap HOST:PORT"),
 	}
 	cmd.AddCommand(newTopicCreateCmd(), newTopicListCmd(), newTopicDescribeCmd(), newTopicDeleteCmd())
 	return cmd
@@ -62,29 +71,20 @@ func newTopicCreateCmd() *cobra.Command {
 			"  loglab topic create --bootstrap 127.0.0.1:9092 --topic audit --config retention.ms=86400000 --config segment.bytes=1048576",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if spec.Name == "" {
-				return fmt.Errorf("--topic is required")
+			if err := spec.Validate(); err != nil {
+				return err
 			}
-			if spec.Partitions < 1 && spec.Partitions != -1 {
-				return fmt.Errorf("--partitions must be at least 1 (or -1 for the broker's default), got %d", spec.Partitions)
+			var err error
+			if spec.Configs, err = console.ParseConfigs(configs); err != nil {
+				return fmt.Errorf("--%w", err)
 			}
-			for _, kv := range configs {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					return fmt.Errorf("--config %q: want KEY=VALUE", kv)
+			return nf.with(func(c *admin.Client) error {
+				if err := c.CreateTopic(context.Background(), spec); err != nil {
+					return err
 				}
-				spec.Configs = append(spec.Configs, admin.Config{Name: k, Value: kmsg.StringPtr(v)})
-			}
-			c, err := nf.open()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			if err := c.CreateTopic(context.Background(), spec); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "created topic %s\n", spec.Name)
-			return nil
+				fmt.Fprintf(cmd.OutOrStdout(), "created topic %s\n", spec.Name)
+				return nil
+			})
 		},
 	}
 	nf.add(cmd)
@@ -103,19 +103,16 @@ func newTopicListCmd() *cobra.Command {
 		Example: "  loglab topic list --bootstrap 127.0.0.1:9092",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := nf.open()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			m, err := c.Metadata(context.Background(), nil)
-			if err != nil {
-				return err
-			}
-			for _, t := range m.Topics {
-				fmt.Fprintln(cmd.OutOrStdout(), t.Name)
-			}
-			return nil
+			return nf.with(func(c *admin.Client) error {
+				m, err := c.Metadata(context.Background(), nil)
+				if err != nil {
+					return err
+				}
+				for _, t := range m.Topics {
+					fmt.Fprintln(cmd.OutOrStdout(), t.Name)
+				}
+				return nil
+			})
 		},
 	}
 	nf.add(cmd)
@@ -137,12 +134,9 @@ every topic.`,
 		Example: "  loglab topic describe --bootstrap 127.0.0.1:9092 --topic events",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := nf.open()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			return describeTopics(cmd.OutOrStdout(), c, topics)
+			return nf.with(func(c *admin.Client) error {
+				return describeTopics(cmd.OutOrStdout(), c, topics)
+			})
 		},
 	}
 	nf.add(cmd)
@@ -155,30 +149,8 @@ func describeTopics(out io.Writer, c *admin.Client, names []string) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range ds {
-		var overrides []string
-		for _, cfg := range d.Overrides {
-			overrides = append(overrides, cfg.Name+"="+cfg.String())
-		}
-		fmt.Fprintf(out, "Topic: %s\tPartitionCount: %d\tConfigs: %s\n", d.Name, len(d.Partitions), strings.Join(overrides, ","))
-		for _, p := range d.Partitions {
-			if p.Err != nil {
-				fmt.Fprintf(out, "\tPartition: %d\tError: %v\n", p.Partition, p.Err)
-				continue
-			}
-			fmt.Fprintf(out, "\tPartition: %d\tLeader: %d\tReplicas: %s\tIsr: %s\tLogStartOffset: %d\tHighWatermark: %d\n",
-				p.Partition, p.Leader, joinInts(p.Replicas), joinInts(p.ISR), d.LogStartOffset[p.Partition], d.HighWatermark[p.Partition])
-		}
-	}
+	console.WriteTopics(out, ds)
 	return nil
-}
-
-func joinInts(v []int32) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = fmt.Sprint(x)
-	}
-	return strings.Join(s, ",")
 }
 
 func newTopicDeleteCmd() *cobra.Command {
@@ -195,27 +167,9 @@ func newTopicDeleteCmd() *cobra.Command {
 			if len(topics) == 0 {
 				return fmt.Errorf("--topic is required")
 			}
-			c, err := nf.open()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			results, err := c.DeleteTopics(context.Background(), topics...)
-			if err != nil {
-				return err
-			}
-			var failed []string
-			for _, r := range results {
-				if r.Err != nil {
-					failed = append(failed, fmt.Sprintf("%s: %v", r.Topic, r.Err))
-					continue
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "deleted topic %s\n", r.Topic)
-			}
-			if len(failed) > 0 {
-				return fmt.Errorf("delete topic %s", strings.Join(failed, "; "))
-			}
-			return nil
+			return nf.with(func(c *admin.Client) error {
+				return console.DeleteTopics(context.Background(), c, cmd.OutOrStdout(), topics)
+			})
 		},
 	}
 	nf.add(cmd)

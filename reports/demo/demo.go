@@ -12,6 +12,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -45,10 +46,29 @@ type Config struct {
 	Bench *bench.DemoConfig
 }
 
+// ErrConfig classifies a Config that cannot run.
+var ErrConfig = errors.New("demo: bad config")
+
+// Validate checks c (Run calls it first).
+func (c Config) Validate() error {
+	switch {
+	case c.Seeds < 1:
+		return fmt.Errorf("%w: seeds %d: want at least 1", ErrConfig, c.Seeds)
+	case c.Parallel < 0:
+		return fmt.Errorf("%w: parallel %d: want at least 1 (0: one per CPU)", ErrConfig, c.Parallel)
+	case c.Bench != nil:
+		return c.Bench.Validate()
+	}
+	return nil
+}
+
 // Run runs the demo, printing its progress and the report's place to
 // out. It returns a *FailedError when a scenario run missed its
 // expectation or the benchmark's history check found an anomaly.
 func Run(ctx context.Context, out io.Writer, c Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
 	if c.Parallel == 0 {
 		c.Parallel = runtime.NumCPU()
 	}

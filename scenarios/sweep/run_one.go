@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,12 +31,55 @@ func RunOne(sc *scenarios.Scenario, opts scenarios.Options, knobs io.Writer) (*s
 	return res, nil
 }
 
+// RunOneFiles is RunOne with its files: with nodeLog set the nodes' own
+// logs go to that file (at opts.NodeLogLevel), and with outDir set the
+// run records its trace and WriteRunDir writes the run there.
+func RunOneFiles(sc *scenarios.Scenario, opts scenarios.Options, knobs io.Writer, outDir, nodeLog string) (*scenarios.Result, error) {
+	if nodeLog != "" {
+		f, err := os.Create(nodeLog)
+		if err != nil {
+			return nil, fmt.Errorf("node log: %w", err)
+		}
+		defer f.Close()
+		opts.NodeLog = f
+	}
+	opts.RecordTrace = opts.RecordTrace || outDir != ""
+	res, err := RunOne(sc, opts, knobs)
+	if err != nil || outDir == "" {
+		return res, err
+	}
+	return res, WriteRunDir(outDir, res)
+}
+
 // LoadFile reads and compiles a scenario file; errors name the file, the
 // line and the field.
 func LoadFile(path string) (*scenarios.Scenario, *scenarios.Spec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--scenario-file: %w", err)
+		return nil, nil, fmt.Errorf("scenario file: %w", err)
 	}
 	return scenarios.LoadFile(path, data)
+}
+
+// ErrNoScenario: Resolve was given neither a library name nor a file, or
+// both.
+var ErrNoScenario = errors.New("sweep: name a library scenario or a scenario file, one of them")
+
+// Resolve is the scenario a command names: the library's scenario name,
+// or the scenario file at path (compiled; errors name the file, the line
+// and the field). The file's own seed, if it notes one, comes back with
+// it (nil otherwise).
+func Resolve(name, path string) (*scenarios.Scenario, *uint64, error) {
+	switch {
+	case (name == "") == (path == ""):
+		return nil, nil, fmt.Errorf("%w (see: loglab scenario list)", ErrNoScenario)
+	case path != "":
+		sc, spec, err := LoadFile(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sc, spec.Seed, nil
+	}
+	sc, err := scenarios.Lookup(name)
+	return sc, nil, err
 }
