@@ -31,7 +31,7 @@
 //
 // # Cluster mode
 //
-// With Config.Controllers set the broker is one of a cluster (DESIGN: a
+// With Config.Controllers set the broker is one of a cluster (a
 // KRaft-like quorum, package broker/controller). It embeds a
 // controller.Follower (and, in combined mode, a Voter) and takes every
 // topic, partition, replica assignment, leader, leader epoch and ISR from

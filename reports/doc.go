@@ -4,8 +4,8 @@
 // Markdown summary fit for a CI step summary.
 //
 // Ownership and imports: it owns the plots, the report formats and the
-// result data types bench reports in (Window, Percentiles; DESIGN: bench
-// uses reports' data types). It reads results in their JSON form
+// result data types bench reports in (Window, Percentiles: bench uses
+// reports' data types). It reads results in their JSON form
 // (`loglab bench --out`; BenchResult), imports only gonum/plot and the
 // standard library, and no result producer imports it but for the types.
 //

@@ -59,7 +59,7 @@ type Finding struct {
 }
 
 // Result is what a run reports; its JSON form is the `sim run --json`
-// contract (DESIGN §7). WallSeconds is filled by the caller, who may read
+// contract (docs/ARCHITECTURE.md §6). WallSeconds is filled by the caller, who may read
 // a wall clock.
 type Result struct {
 	Scenario    string         `json:"scenario"`

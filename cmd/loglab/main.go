@@ -1,6 +1,6 @@
 // Command loglab is the command line of loglab: the simulator, the scenario
 // library, and (as issues land) the broker, clients, benchmarks and reports.
-// The command names are a contract (DESIGN §7).
+// The command names are a contract (docs/ARCHITECTURE.md §6).
 //
 // This package runs outside the simulator: it may read the wall clock (to
 // report wall_seconds), touch files and start processes.

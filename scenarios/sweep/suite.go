@@ -3,7 +3,9 @@ package sweep
 import (
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -39,7 +41,7 @@ func Suite(out io.Writer, dir string, n, parallel int) ([]*scenarios.Result, err
 			}
 		}
 		var found []string
-		for _, k := range SortedKeys(sum.SeedsWithAnomaly) {
+		for _, k := range slices.Sorted(maps.Keys(sum.SeedsWithAnomaly)) {
 			found = append(found, fmt.Sprintf("%s (%d)", k, sum.SeedsWithAnomaly[k]))
 		}
 		if len(found) == 0 {

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,16 +52,6 @@ func finish(s *Summary) {
 	}
 }
 
-// SortedKeys returns m's keys in order.
-func SortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // WriteText prints a summary for people: the verdict, the counts, the
 // anomalies by kind and every failing seed with its replay command.
 func WriteText(w io.Writer, s *Summary) {
@@ -82,14 +74,14 @@ func WriteText(w io.Writer, s *Summary) {
 	} else {
 		tw = tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "ANOMALY\tSEEDS\tFINDINGS")
-		for _, k := range SortedKeys(s.Anomalies) {
+		for _, k := range slices.Sorted(maps.Keys(s.Anomalies)) {
 			fmt.Fprintf(tw, "%s\t%d\t%d\n", k, s.SeedsWithAnomaly[k], s.Anomalies[k])
 		}
 		tw.Flush()
 	}
 	for _, f := range s.Failures {
 		var kinds []string
-		for _, k := range SortedKeys(f.Anomalies) {
+		for _, k := range slices.Sorted(maps.Keys(f.Anomalies)) {
 			kinds = append(kinds, k+"="+strconv.Itoa(f.Anomalies[k]))
 		}
 		if len(kinds) == 0 {

@@ -10,7 +10,7 @@
 // seeds or heap addresses. The end-to-end test (run a scenario twice,
 // compare hashes) catches a leak only when a run happens to hit it; this
 // check rejects the known sources before they are ever run. It is the
-// static half of the design's "Determinism rules" (DESIGN.md §1); the
+// static half of the determinism rules (docs/ARCHITECTURE.md §4); the
 // run-twice hash test is the dynamic half.
 //
 // CI runs, from the module root:
