@@ -56,3 +56,19 @@ func TestRunOneFiles(t *testing.T) {
 		t.Error("an uncreatable node log was accepted")
 	}
 }
+
+// A panicking run is a failing seed with a "panic" finding and a repro,
+// not the end of the sweep.
+func TestRunSeedTurnsAPanicIntoAFinding(t *testing.T) {
+	res, err := runSeed("cluster-swarm", 9013728, nil, func(scenarios.Options) (*scenarios.Result, error) {
+		panic("tocommit(20) is out of range [lastIndex(19)]")
+	})
+	if err != nil || res.OK || res.Anomalies["panic"] != 1 || res.Seed != 9013728 ||
+		!strings.Contains(res.Findings[0].Evidence, "tocommit(20)") || !strings.Contains(res.Repro, "--seed 9013728") {
+		t.Fatalf("runSeed after a panic: %+v, %v", res, err)
+	}
+	want := errors.New("bad scenario")
+	if _, err := runSeed("x", 1, nil, func(scenarios.Options) (*scenarios.Result, error) { return nil, want }); !errors.Is(err, want) {
+		t.Fatalf("an error is still an error: %v", err)
+	}
+}

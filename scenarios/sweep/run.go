@@ -214,7 +214,7 @@ func Serve(in io.Reader, out io.Writer, scenario string, bugs []string) error {
 			return fmt.Errorf("worker: bad seed %q", text)
 		}
 		start := time.Now()
-		res, err := sc.Run(scenarios.Options{Seed: seed, Bugs: bugs})
+		res, err := runSeed(sc.Name, seed, bugs, sc.Run)
 		if err != nil {
 			return fmt.Errorf("scenario %s seed %d: %w", sc.Name, seed, err)
 		}
@@ -230,6 +230,21 @@ func Serve(in io.Reader, out io.Writer, scenario string, bugs []string) error {
 		}
 	}
 	return lines.Err()
+}
+
+// runSeed runs one seed. A panic inside the run (a broker, the raft
+// library or the simulator itself failing an assertion) is a finding of
+// that seed, kind "panic", not the end of the sweep: the world is
+// discarded either way, and the other seeds still run.
+func runSeed(name string, seed uint64, bugs []string, run func(scenarios.Options) (*scenarios.Result, error)) (res *scenarios.Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = &scenarios.Result{Scenario: name, Seed: seed, Repro: fmt.Sprintf("go run ./cmd/loglab sim run --scenario %s --seed %d", name, seed)}
+			res.AddFinding("panic", "the run panicked: %v", r)
+			err = nil
+		}
+	}()
+	return run(scenarios.Options{Seed: seed, Bugs: bugs})
 }
 
 // Repro replays one seed with bugs on: a one-seed sweep, since the bug
