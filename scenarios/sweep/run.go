@@ -239,7 +239,7 @@ func Serve(in io.Reader, out io.Writer, scenario string, bugs []string) error {
 func runSeed(name string, seed uint64, bugs []string, run func(scenarios.Options) (*scenarios.Result, error)) (res *scenarios.Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			res = &scenarios.Result{Scenario: name, Seed: seed, Repro: fmt.Sprintf("go run ./cmd/loglab sim run --scenario %s --seed %d", name, seed)}
+			res = &scenarios.Result{Scenario: name, Seed: seed, Repro: scenarios.ReproCommand(name, seed)}
 			res.AddFinding("panic", "the run panicked: %v", r)
 			err = nil
 		}
