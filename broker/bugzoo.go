@@ -103,3 +103,8 @@ func bugzooLogOpener(bugs bugzoo.Set, onFlush func(time.Duration)) logOpener {
 		return newDiskLog(l)
 	}
 }
+
+// bugTrustEpochField (bugzoo.EpochFieldTrusted): a log claiming an epoch
+// newer than the controller's is kept, and followers take batches from an
+// epoch newer than their leader's.
+func (b *Broker) bugTrustEpochField() bool { return b.cfg.Bugs.Has(bugzoo.EpochFieldTrusted) }

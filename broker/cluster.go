@@ -257,6 +257,9 @@ func (b *Broker) reconcilePartition(img *metadata.Image, p *partition, ip *metad
 			return
 		}
 	}
+	if b.registered(img) {
+		b.cutFutureEpochs(p, ip)
+	}
 	key := roleKey{leader: ip.Leader, epoch: ip.LeaderEpoch, mayLead: ip.Leader == me && mayLead}
 	if key != p.role {
 		if b.bugFencedLeaderKeepsLeading(p, ip.Leader != me) {
@@ -277,6 +280,39 @@ func (b *Broker) reconcilePartition(img *metadata.Image, p *partition, ip *metad
 		return
 	}
 	p.isr, p.partitionEpoch = slices.Clone(ip.ISR), ip.PartitionEpoch
+}
+
+// registered reports that img holds this broker's current registration:
+// it was committed after everything this broker's earlier incarnations
+// saw, so img is at least as new as every partition state they acted on.
+func (b *Broker) registered(img *metadata.Image) bool {
+	br := img.Broker(b.cfg.NodeID)
+	return br != nil && br.Incarnation == b.follower.Incarnation()
+}
+
+// cutFutureEpochs cuts p's log where it claims a leader epoch newer than
+// the image's. Every batch in the log was written by a leader, or fetched
+// from one, in an epoch this broker had seen, and img (registered) is at
+// least as new as all of them, so such a batch's epoch field rotted: the
+// CRC does not cover it, and recovery cannot tell a rotten last batch
+// from a new epoch. Kept, it makes the log refuse every append once this
+// replica leads (KAFKA_STORAGE_ERROR forever: cluster-swarm recovery
+// regression seed 13). The cut is rot like any other: the replica
+// counts as having lost committed records (suspect).
+func (b *Broker) cutFutureEpochs(p *partition, ip *metadata.Partition) {
+	latest, ok := p.log.LatestEpoch()
+	if !ok || latest <= ip.LeaderEpoch || b.bugTrustEpochField() {
+		return
+	}
+	_, end := p.log.EndOffsetForEpoch(ip.LeaderEpoch) // where the first newer epoch begins
+	end = max(end, p.log.LogStartOffset())
+	leo, hw := p.log.LogEndOffset(), p.hw
+	b.log.Warn("partition log claims a leader epoch newer than the controller's: a rotten epoch field; cutting it there",
+		"topic", p.topic.name, "partition", p.index, "log_epoch", latest, "leader_epoch", ip.LeaderEpoch, "cut_at", end, "log_end_offset", leo)
+	b.truncate(p, end)
+	if p.offline == nil && p.log.LogEndOffset() < leo {
+		p.markSuspect(max(hw, p.log.LogEndOffset()+1))
+	}
 }
 
 // othersHold reports whether an usable ISR member other than this broker

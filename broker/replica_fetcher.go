@@ -38,6 +38,7 @@ import (
 	plog "github.com/loglab/loglab/broker/log"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/wire"
+	"github.com/loglab/loglab/wire/batch"
 )
 
 // followState is a partition's state while this broker follows a leader.
@@ -460,6 +461,14 @@ func (f *replicaFetcher) applyFetched(p *partition, rp *kmsg.FetchResponseTopicP
 		fs.retryAt = now + f.backoff()
 		return
 	}
+	if at, e, ok := epochAbove(rp.RecordBatches, p.leaderEpoch); ok && !b.bugTrustEpochField() {
+		// A leader in epoch p.leaderEpoch cannot have written it: the
+		// leader's copy rotted where the CRC does not reach.
+		b.log.Warn("follower fetch refused: a batch from a leader epoch newer than the leader's", "topic", p.topic.name, "partition", p.index,
+			"offset", at, "batch_epoch", e, "leader_epoch", p.leaderEpoch)
+		fs.retryAt = now + f.backoff()
+		return
+	}
 	if len(rp.RecordBatches) > 0 {
 		if err := p.log.AppendAsFollower(rp.RecordBatches); err != nil {
 			switch {
@@ -496,4 +505,16 @@ func (f *replicaFetcher) applyFetched(p *partition, rp *kmsg.FetchResponseTopicP
 			}
 		})
 	}
+}
+
+// epochAbove finds the first batch in data whose leader epoch is above
+// epoch: its base offset and epoch.
+func epochAbove(data []byte, epoch int32) (offset int64, e int32, ok bool) {
+	it := batch.Iterate(data)
+	for it.Next() {
+		if h := it.Header(); h.PartitionLeaderEpoch > epoch {
+			return h.BaseOffset, h.PartitionLeaderEpoch, true
+		}
+	}
+	return 0, 0, false
 }

@@ -34,6 +34,7 @@ var bugZoo = []zooEntry{
 	{"unclean-election", "replicated-isr-shrunk-to-leader-stays-offline-without-unclean-election-loses-nothing"},
 	{"recovery-loss-trusted", "replicated-last-isr-replica-loses-committed-records-in-recovery-never-leads-with-them"},
 	{"hw-below-min-isr", "replicated-leader-alone-in-isr-commits-nothing-so-reads-never-diverge"},
+	{"epoch-field-trusted", "cluster-swarm-seed-5000447-rerun-13-rotten-epoch-field-is-cut-so-the-leader-appends"},
 	// Consumer groups and idempotence.
 	{"commit-stale-generation", "group-member-paused-or-partitioned-past-its-session-is-fenced"},
 	{"skip-sequence-check", "idempotent-producer-connection-resets-store-nothing-twice"},

@@ -99,8 +99,8 @@ func TestClusterSwarmRegressionRecoveryLossNeverLeads(t *testing.T) {
 			t.Errorf("%s seed %d: %v %v\nrepro: %s", sc.Name, *seed, res.Anomalies, firstFindings(res, 3), res.Repro)
 		}
 	}
-	if n < 7 {
-		t.Fatalf("found %d cluster-swarm-seed-* scenarios with a pinned seed, want 7", n)
+	if n < 8 {
+		t.Fatalf("found %d cluster-swarm-seed-* scenarios with a pinned seed, want 8", n)
 	}
 }
 

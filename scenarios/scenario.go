@@ -29,6 +29,15 @@ type Scenario struct {
 	compiled *compiled
 }
 
+// PinnedSeed is the seed a scenario file names (a regression notes the
+// seed that found it); ok is false when it names none.
+func (s *Scenario) PinnedSeed() (seed uint64, ok bool) {
+	if s.compiled == nil || s.compiled.spec.Seed == nil {
+		return 0, false
+	}
+	return *s.compiled.spec.Seed, true
+}
+
 // Options for one run.
 type Options struct {
 	Seed uint64

@@ -68,6 +68,14 @@ const (
 	// holds; if its log then loses them, their offsets are handed out
 	// again.
 	HWBelowMinISR
+	// EpochFieldTrusted: batches' PartitionLeaderEpoch, which the CRC
+	// does not cover, is trusted as read: reads do not check it against
+	// the leader-epoch cache, recovery does not check it against the
+	// leader-epoch checkpoint and the batches around it, followers take
+	// batches from an epoch newer than their leader's, and a broker whose
+	// log claims an epoch newer than the controller's keeps it (and then
+	// refuses every append as leader).
+	EpochFieldTrusted
 
 	numBugs
 )
@@ -88,6 +96,7 @@ var names = [numBugs]string{
 	SkipSequenceCheck:     "skip-sequence-check",
 	RecoveryLossTrusted:   "recovery-loss-trusted",
 	HWBelowMinISR:         "hw-below-min-isr",
+	EpochFieldTrusted:     "epoch-field-trusted",
 }
 
 // String is the bug's name.

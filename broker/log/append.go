@@ -32,7 +32,8 @@ type AppendInfo struct {
 // RecoveryPoint passes LastOffset (see WhenDurable).
 //
 // The batch's PartitionLeaderEpoch is kept as sent and feeds the
-// leader-epoch cache like a follower's batch (see AppendAsFollower).
+// leader-epoch cache like a follower's batch (see AppendAsFollower; an
+// epoch older than one with data is ErrEpochInvariant).
 // Replicated partitions use AppendAsLeader.
 func (l *Log) Append(b []byte) (AppendInfo, error) {
 	if err := l.writable(); err != nil {
@@ -50,6 +51,9 @@ func (l *Log) Append(b []byte) (AppendInfo, error) {
 	}
 	if h.RecordCount <= 0 || int64(h.RecordCount) != int64(h.LastOffsetDelta)+1 {
 		return AppendInfo{}, fmt.Errorf("%w: recordCount %d, lastOffsetDelta %d", ErrInvalidBatch, h.RecordCount, h.LastOffsetDelta)
+	}
+	if err := l.epochRegression(b); err != nil {
+		return AppendInfo{}, err
 	}
 	leo := l.LogEndOffset()
 	if leo > math.MaxInt64-int64(h.LastOffsetDelta) {
@@ -109,10 +113,11 @@ func (l *Log) AppendAsLeader(b []byte, leaderEpoch int32) (AppendInfo, error) {
 // LogEndOffset and each must continue the previous one. Batches are
 // validated (CRC, magic) but not size-limited. b is not modified or retained.
 // Each batch's PartitionLeaderEpoch updates the leader-epoch cache as
-// Kafka's assign does: an epoch other than the latest (>= 0) removes the
-// entries with an epoch >= it or starting at or after the batch (normally
-// only a data-less entry assigned at becoming leader; more means the
-// leader's history is not monotonic, logged) and adds (epoch, baseOffset).
+// Kafka's assign does (see assignEntry): an epoch other than the latest
+// (>= 0) removes the entries assigned at becoming leader that never got
+// data, and adds (epoch, baseOffset). A batch in an epoch older than one
+// that has data before it is a history no correct leader writes:
+// ErrEpochInvariant, nothing written (Kafka takes it).
 func (l *Log) AppendAsFollower(b []byte) (AppendInfo, error) {
 	if err := l.writable(); err != nil {
 		return AppendInfo{}, err
@@ -132,6 +137,9 @@ func (l *Log) AppendAsFollower(b []byte) (AppendInfo, error) {
 	}
 	if it.Err() != nil || it.Offset() != len(b) || len(b) == 0 {
 		return AppendInfo{}, fmt.Errorf("%w: %d of %d bytes are whole valid batches: %v", ErrInvalidBatch, it.Offset(), len(b), it.Err())
+	}
+	if err := l.epochRegression(b); err != nil {
+		return AppendInfo{}, err
 	}
 	info.LastOffset = next - 1
 	if err := l.write(b, info.LastOffset); err != nil {

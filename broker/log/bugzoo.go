@@ -51,3 +51,7 @@ func (s *segment) floorOffByOne(offset int64) (pos int64, base int64) {
 	}
 	return s.floor(offset)
 }
+
+// bugTrustEpochField (bugzoo.EpochFieldTrusted): reads and recovery take
+// every batch's leader epoch as written.
+func (l *Log) bugTrustEpochField() bool { return l.cfg.Bugs.Has(bugzoo.EpochFieldTrusted) }

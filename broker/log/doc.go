@@ -75,15 +75,16 @@
 //   - every StartOffset < LogEndOffset, except possibly the latest entry's,
 //     which may equal it (assigned by AssignEpoch on becoming leader,
 //     before the epoch has data);
-//   - the entries agree with the PartitionLeaderEpoch of the batches: they
-//     are Kafka's assign applied to the batches in offset order (a batch of
-//     another epoch than the latest removes the entries with an epoch >= its
-//     own or starting at or after it, then adds (epoch, baseOffset);
-//     epochs < 0 are ignored). With epochs increasing along the log, as a
-//     correct leader writes them, that is one entry at the first batch of
-//     each epoch. AppendAsLeader refuses an epoch older than the latest
-//     (ErrEpochInvariant); AssignEpoch refuses one older than an epoch with
-//     data;
+//   - batch epochs (those >= 0) never decrease along the log: Append and
+//     AppendAsFollower refuse a batch in an epoch older than one that has
+//     data before it, AppendAsLeader one older than the latest entry,
+//     AssignEpoch one older than an epoch with data (ErrEpochInvariant);
+//   - so the entries are one entry at the first batch of each epoch (plus
+//     at most one data-less latest entry): every batch's
+//     PartitionLeaderEpoch is the epoch of the entry starting last at or
+//     before it (batches below the first entry and epochs < 0 aside).
+//     Reads and recovery hold the batches to that, as the CRC does not
+//     cover the field (checkBatchEpoch, epochRebuilder.check);
 //   - TruncateTo drops entries starting at or after the new end
 //     (truncateFromEnd). As LogStartOffset advances, the entries are seen
 //     through Kafka's truncateFromStart: those below it go except the last,
@@ -144,7 +145,10 @@
 //     of the entry size, strictly increasing, positions inside the segment);
 //     an inconsistent or missing index is rebuilt by scanning the segment.
 //  3. From that segment on, every batch is read and CRC-verified and offsets
-//     must be contiguous. At the first torn, corrupt, misplaced or garbage
+//     must be contiguous; its leader epoch must match leader-epoch-checkpoint
+//     below the checkpointed recovery point, must not be below the epoch
+//     before it, and a single batch must not rise above the epochs on both
+//     sides of it. At the first torn, corrupt, misplaced or garbage
 //     batch the log ends: that segment is truncated there, later segments are
 //     deleted. If that point is below the checkpointed recovery point, the
 //     damage hit synced data (bit rot, not a torn write): Open fails with
@@ -161,7 +165,9 @@
 //     (logged). If the result differs from the file, the file is rewritten
 //     at once.
 //
-// Reads verify every batch's CRC, so bit rot anywhere is reported as
-// ErrCorruption and never served. Open never panics on any file content
+// Reads verify every batch's CRC and its leader epoch against the cache,
+// so bit rot anywhere is reported as ErrCorruption and never served (a
+// rotten epoch in the last batches recovery scans reads as a new epoch:
+// the broker, which knows the controller's epoch, cuts it). Open never panics on any file content
 // (fuzzed).
 package log

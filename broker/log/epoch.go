@@ -181,6 +181,44 @@ func (l *Log) checkLeaderEpoch(e int32) error {
 	return nil
 }
 
+// epochIndex is the index of the cache entry holding offset: the last one
+// starting at or before it (0 when none does; checkBatchEpoch then skips).
+func (l *Log) epochIndex(offset int64) int {
+	es := l.epochs.entries
+	i, _ := slices.BinarySearchFunc(es, offset, func(e EpochEntry, o int64) int {
+		if e.StartOffset <= o {
+			return -1
+		}
+		return 1
+	})
+	return max(i-1, 0)
+}
+
+// checkBatchEpoch checks a batch read from the log against the cache,
+// walking the cache with *k (from epochIndex) as offsets grow. The CRC
+// does not cover PartitionLeaderEpoch: rot there would otherwise pass
+// unseen, and a follower that copied a rotten epoch far above the
+// controller's would refuse every append once it led (cluster-swarm
+// recovery regression, seed 13). A batch without an epoch (< 0) or below
+// the first entry is not checked: the cache says nothing about it.
+func (l *Log) checkBatchEpoch(h batch.Header, k *int) error {
+	if l.bugTrustEpochField() {
+		return nil
+	}
+	es := l.epochs.entries
+	for *k+1 < len(es) && es[*k+1].StartOffset <= h.BaseOffset {
+		*k++
+	}
+	if h.PartitionLeaderEpoch < 0 || len(es) == 0 || es[*k].StartOffset > h.BaseOffset {
+		return nil
+	}
+	if want := es[*k].Epoch; h.PartitionLeaderEpoch != want {
+		return fmt.Errorf("%w: batch at offset %d has leader epoch %d, the leader-epoch cache says %d (from %d)",
+			ErrCorruption, h.BaseOffset, h.PartitionLeaderEpoch, want, es[*k].StartOffset)
+	}
+	return nil
+}
+
 // observeEpoch applies a written batch's leader epoch e at base (Kafka's
 // assign on append): the same epoch as the latest, or none (< 0), changes
 // nothing (the fast path, no allocation).
@@ -209,7 +247,10 @@ func (l *Log) noteEpoch(e int32, base int64) {
 // (as seen from lso) at or after base go, then (e, base) is added. Entries
 // hidden below lso (see clampEntries) count as gone, as Kafka's
 // truncateFromStart removed them: once the first visible entry goes, they
-// go too. from is the lowest StartOffset changed; lost reports that an
+// go too. One departure from Kafka: when an entry of epoch e itself
+// starts before base, the entries after it go and it stays, so the cache
+// still says where e's data began. from is the lowest StartOffset
+// changed; lost reports that an
 // entry with data (starting before base) went: the history written by the
 // leaders is not monotonic.
 func assignEntry(es []EpochEntry, e int32, base, lso int64) (_ []EpochEntry, from int64, lost bool) {
@@ -226,12 +267,54 @@ func assignEntry(es []EpochEntry, e int32, base, lso int64) (_ []EpochEntry, fro
 			if last.Epoch < e && start < base {
 				break
 			}
+			if last.Epoch == e && start < base {
+				// Epoch e has data before base: the entries after it
+				// were assigned at becoming leader and never got any
+				// (a leader whose unsynced tail a crash took, followed
+				// by one holding that tail): e continues where it began.
+				return es[:n], from, lost
+			}
 			lost = lost || start < base
 		}
 		n--
 		from = min(from, last.StartOffset)
 	}
 	return append(es[:n], EpochEntry{e, base}), from, lost
+}
+
+// epochRegression reports the first batch of b (whole v2 batches) whose
+// leader epoch is older than one with data before it in the log or in b:
+// a history no correct leader writes (a correct leader's epochs never
+// decrease along its log, and a follower truncates to the leader's before
+// it appends). Kafka's assign would take it and forget where the newer
+// epochs began, leaving the cache unable to vouch for the batches
+// (checkBatchEpoch); AppendAsFollower refuses it instead.
+func (l *Log) epochRegression(b []byte) error {
+	leo := l.LogEndOffset()
+	es := l.epochs.entries
+	k := firstVisible(es, l.logStartOffset)
+	hi := UndefinedEpoch // the newest epoch with data
+	for i := len(es) - 1; i >= k; i-- {
+		start := es[i].StartOffset
+		if i == k {
+			start = max(start, l.logStartOffset)
+		}
+		if start < leo {
+			hi = es[i].Epoch
+			break
+		}
+	}
+	it := batch.Iterate(b)
+	for it.Next() {
+		h := it.Header()
+		if e := h.PartitionLeaderEpoch; e >= 0 {
+			if e < hi {
+				return fmt.Errorf("%w: batch at offset %d in leader epoch %d, after data of epoch %d", ErrEpochInvariant, h.BaseOffset, e, hi)
+			}
+			hi = e
+		}
+	}
+	return nil
 }
 
 // truncateEpochs drops the entries starting at or after end as seen from
@@ -450,9 +533,78 @@ func (l *Log) readEpochCheckpoint(names []string) ([]EpochEntry, bool) {
 
 // epochRebuilder collects, in offset order, the batches where the leader
 // epoch changes (consecutive batches of one epoch are one observation: the
-// later ones change nothing).
+// later ones change nothing), and checks each batch's epoch as recovery
+// reads it (check).
 type epochRebuilder struct {
 	seen []EpochEntry
+	// last is the epoch of the last batch checked, or of the file's entry
+	// just below the scan (-1: none).
+	last int32
+	// file holds the leader-epoch file's entries, which describe every
+	// batch below fileBelow, the checkpointed recovery point (epochSafeRP).
+	file      []EpochEntry
+	fileBelow int64
+	trusting  bool // bugzoo.EpochFieldTrusted: check passes everything
+}
+
+func newEpochRebuilder() *epochRebuilder { return &epochRebuilder{last: UndefinedEpoch} }
+
+// trustFile makes check compare the batches below rp with the file's
+// entries es, and start from the epoch the file gives the offset just
+// below scanStart, where the scan begins.
+func (r *epochRebuilder) trustFile(es []EpochEntry, rp, scanStart int64) {
+	r.file, r.fileBelow = es, rp
+	if e, ok := epochOf(es, scanStart-1); ok {
+		r.last = e
+	}
+}
+
+// epochOf is the epoch es gives offset: the entry starting last at or
+// before it; ok is false when none does.
+func epochOf(es []EpochEntry, offset int64) (int32, bool) {
+	i, _ := slices.BinarySearchFunc(es, offset, func(e EpochEntry, o int64) int {
+		if e.StartOffset <= o {
+			return -1
+		}
+		return 1
+	})
+	if i == 0 {
+		return UndefinedEpoch, false
+	}
+	return es[i-1].Epoch, true
+}
+
+// check reports a batch whose leader epoch cannot be what its leader
+// wrote. The CRC does not cover PartitionLeaderEpoch, and a crash that
+// keeps some pages and not others can splice a truncated history back
+// behind a newer one; leaders write epochs that never decrease and
+// followers refuse a history that does (AppendAsFollower). So a batch is
+// bad when its epoch is below an earlier batch's, when, below the
+// checkpointed recovery point, it differs from the leader-epoch file, or
+// when it rises above both the epoch before it and next's (next: the
+// following batch's header, nil when not at hand), where a single batch
+// whose epoch rotted upwards is itself the damage. Batches without an
+// epoch (< 0) are not checked.
+func (r *epochRebuilder) check(h batch.Header, next *batch.Header) error {
+	e := h.PartitionLeaderEpoch
+	if e < 0 || r.trusting {
+		return nil
+	}
+	if h.BaseOffset < r.fileBelow {
+		if want, ok := epochOf(r.file, h.BaseOffset); ok && want != e {
+			return fmt.Errorf("batch at offset %d has leader epoch %d, the leader-epoch checkpoint says %d", h.BaseOffset, e, want)
+		}
+	}
+	if e < r.last {
+		return fmt.Errorf("batch at offset %d has leader epoch %d, below the epoch %d before it", h.BaseOffset, e, r.last)
+	}
+	if next != nil && r.last >= 0 && e > r.last && next.BaseOffset == h.NextOffset() &&
+		next.PartitionLeaderEpoch >= r.last && next.PartitionLeaderEpoch < e {
+		return fmt.Errorf("batch at offset %d has leader epoch %d, above the epochs %d before it and %d after it",
+			h.BaseOffset, e, r.last, next.PartitionLeaderEpoch)
+	}
+	r.last = e
+	return nil
 }
 
 func (r *epochRebuilder) observe(h batch.Header) {
@@ -475,12 +627,16 @@ func foldEpochs(es []EpochEntry, seen []EpochEntry, lso int64) []EpochEntry {
 	return es
 }
 
-// walkHeaders feeds every batch header of s, in order, to r.
+// walkHeaders feeds every batch header of s, in order, to r, checking
+// each (a bad epoch is ErrCorruption).
 func (l *Log) walkHeaders(s *segment, r *epochRebuilder) error {
 	for p := int64(0); p < s.size; {
 		h, err := l.readHeader(s, p)
 		if err != nil {
 			return err
+		}
+		if err := r.check(h, nil); err != nil {
+			return fmt.Errorf("%w: %s segment %d position %d: %w", ErrCorruption, l.dir, s.base, p, err)
 		}
 		r.observe(h)
 		p += int64(h.Size())
@@ -506,9 +662,10 @@ func (l *Log) recoverEpochs(fileES []EpochEntry, fileOK bool, scanStart int64, s
 		}
 		l.epochs.entries = foldEpochs(es, scanned.seen, l.logStartOffset)
 	} else {
-		var r epochRebuilder
+		r := newEpochRebuilder()
+		r.trusting = l.bugTrustEpochField()
 		for _, s := range l.segs {
-			if err := l.walkHeaders(s, &r); err != nil {
+			if err := l.walkHeaders(s, r); err != nil {
 				return fmt.Errorf("log: rebuild leader epochs: %w", err)
 			}
 		}

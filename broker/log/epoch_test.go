@@ -24,10 +24,8 @@ func epochBatch(tag, n int, e int32, base int64) []byte {
 }
 
 // deriveEpochs is the specification of the cache over batches in offset
-// order: Kafka's assign of each batch's (epoch, baseOffset) — an epoch
-// other than the latest (and >= 0) drops every entry of an epoch as large
-// or starting at or after the batch, then is added. With increasing epochs
-// that is the first offset of each epoch.
+// order, whose epochs never decrease (checkEpochsAgree checks that): the
+// first offset of each epoch (batches without an epoch, < 0, skipped).
 func deriveEpochs(batches [][]byte) []EpochEntry {
 	var es []EpochEntry
 	for _, b := range batches {
@@ -36,13 +34,7 @@ func deriveEpochs(batches [][]byte) []EpochEntry {
 		if e < 0 || (len(es) > 0 && es[len(es)-1].Epoch == e) {
 			continue
 		}
-		kept := es[:0:0]
-		for _, x := range es {
-			if x.Epoch < e && x.StartOffset < h.BaseOffset {
-				kept = append(kept, x)
-			}
-		}
-		es = append(kept, EpochEntry{e, h.BaseOffset})
+		es = append(es, EpochEntry{e, h.BaseOffset})
 	}
 	return es
 }
@@ -61,6 +53,16 @@ func checkEpochsAgree(l *Log) error {
 		for it.Next() {
 			batches = append(batches, it.Batch())
 			off = it.Header().NextOffset()
+		}
+	}
+	last := int32(-1)
+	for _, b := range batches {
+		h, _ := batch.ParseHeader(b)
+		if e := h.PartitionLeaderEpoch; e >= 0 {
+			if e < last {
+				return fmt.Errorf("batch at %d in epoch %d after epoch %d: leader epochs decrease along the log", h.BaseOffset, e, last)
+			}
+			last = e
 		}
 	}
 	got, want := l.EpochEntries(), clampEntries(nil, deriveEpochs(batches), l.LogStartOffset())
@@ -213,17 +215,36 @@ func TestEpochFollowerAppend(t *testing.T) {
 		t.Fatalf("entries %v, want %v", got, want)
 	}
 	// A leader whose history regresses (never from a correct cluster):
-	// Kafka's assign drops the newer entries.
+	// Kafka's assign would drop the newer entries; the append is refused
+	// whole, within one append or across two.
 	b = append(epochBatch(4, 1, 5, 16), epochBatch(5, 1, 4, 17)...)
+	if _, err := l.AppendAsFollower(b); !errors.Is(err, ErrEpochInvariant) || l.LogEndOffset() != 16 {
+		t.Fatalf("regressing append: %v, log end %d", err, l.LogEndOffset())
+	}
+	if _, err := l.AppendAsFollower(epochBatch(5, 1, 2, 16)); !errors.Is(err, ErrEpochInvariant) || l.LogEndOffset() != 16 {
+		t.Fatalf("append in epoch 2 after epoch 3: %v, log end %d", err, l.LogEndOffset())
+	}
+	if got := l.EpochEntries(); !slices.Equal(got, want) {
+		t.Fatalf("after refused regressions entries %v, want %v", got, want)
+	}
+	// Briefly leader in epoch 6 (no data), then a follower of a leader
+	// that holds more of epoch 3: epoch 3 goes on from where it began.
+	if err := l.AssignEpoch(6, 16); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AppendAsFollower(epochBatch(6, 2, 3, 16)); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.EpochEntries(); !slices.Equal(got, want) {
+		t.Fatalf("after epoch 3 went on, entries %v, want %v", got, want)
+	}
+	b = append(epochBatch(4, 1, 5, 18), epochBatch(5, 1, 5, 19)...)
 	if _, err := l.AppendAsFollower(b); err != nil {
 		t.Fatal(err)
 	}
-	want = []EpochEntry{{1, 0}, {2, 10}, {3, 12}, {4, 17}}
-	if got := l.EpochEntries(); !slices.Equal(got, want) {
-		t.Fatalf("after a regression entries %v, want %v", got, want)
-	}
+	want = append(want, EpochEntry{5, 18})
 	// A stale leader is refused.
-	if _, err := l.AppendAsLeader(mkBatch(8, 1, 10, 1), 3); !errors.Is(err, ErrEpochInvariant) || l.LogEndOffset() != 18 {
+	if _, err := l.AppendAsLeader(mkBatch(8, 1, 10, 1), 3); !errors.Is(err, ErrEpochInvariant) || l.LogEndOffset() != 20 {
 		t.Fatalf("stale leader append: %v, log end %d", err, l.LogEndOffset())
 	}
 	if err := checkEpochsAgree(l); err != nil {
@@ -453,11 +474,33 @@ func (m *epochModel) assign(e int32, off int64) {
 	}
 	kept := []EpochEntry{}
 	for _, x := range m.entries {
-		if x.Epoch < e && x.StartOffset < off {
+		if x.Epoch <= e && x.StartOffset < off {
 			kept = append(kept, x)
 		}
 	}
+	if n := len(kept); n > 0 && kept[n-1].Epoch == e {
+		m.entries = kept // e has data before off: it continues
+		return
+	}
 	m.entries = append(kept, EpochEntry{e, off})
+}
+
+// regresses: a batch of add has an epoch older than one with data before
+// it (AppendAsFollower refuses the whole append).
+func (m *epochModel) regresses(add []modelBatch) bool {
+	hi := int32(-1)
+	for _, x := range m.entries {
+		if x.StartOffset < m.end() {
+			hi = x.Epoch
+		}
+	}
+	for _, b := range add {
+		if b.epoch < hi {
+			return true
+		}
+		hi = max(hi, b.epoch)
+	}
+	return false
 }
 
 // truncateFromEnd drops the entries starting at or after end.
@@ -528,13 +571,12 @@ func TestEpochModelSim(t *testing.T) {
 		m := &epochModel{}
 		tag := 0
 		truncatedSinceSync := false
-		monotonic := true // every epoch written so far was >= the ones before
 		// restarted checks the log after a restart and adopts its entries:
 		// recovery replays batches with the log start of now, and a crash
 		// may bring back what retention had hidden, so the eager model is
 		// not predictive there; the batches are.
 		restarted := func(t *rapid.T) {
-			if err := checkEpochsAgree(l); err != nil && monotonic {
+			if err := checkEpochsAgree(l); err != nil {
 				t.Fatalf("after restart: %v", err)
 			}
 			m.entries = l.EpochEntries()
@@ -561,10 +603,8 @@ func TestEpochModelSim(t *testing.T) {
 			if le, ok := l.LatestEpoch(); ok != (len(v) > 0) || (ok && le != v[len(v)-1].Epoch) {
 				t.Fatalf("LatestEpoch %d %v, model %v", le, ok, v)
 			}
-			if monotonic {
-				if err := checkEpochsAgree(l); err != nil {
-					t.Fatal(err)
-				}
+			if err := checkEpochsAgree(l); err != nil {
+				t.Fatal(err)
 			}
 		}
 		drawEpoch := func(t *rapid.T) int32 {
@@ -573,11 +613,6 @@ func TestEpochModelSim(t *testing.T) {
 				return int32(rapid.IntRange(0, 2).Draw(t, "epoch"))
 			}
 			return max(0, e.Epoch+int32(rapid.IntRange(-2, 2).Draw(t, "epochDelta")))
-		}
-		noteWritten := func(e int32) {
-			if l, ok := m.latest(); ok && e < l.Epoch {
-				monotonic = false
-			}
 		}
 		rt.Repeat(map[string]func(*rapid.T){
 			"leaderAppend": func(t *rapid.T) {
@@ -623,11 +658,14 @@ func TestEpochModelSim(t *testing.T) {
 					if !errors.Is(err, ErrTruncationPending) {
 						t.Fatalf("append during truncation: %v", err)
 					}
+				case m.regresses(add):
+					if !errors.Is(err, ErrEpochInvariant) {
+						t.Fatalf("follower append %v regressing from %v: %v", add, m.entries, err)
+					}
 				case err != nil:
 					t.Fatalf("follower append %v: %v", add, err)
 				default:
 					for _, mb := range add {
-						noteWritten(mb.epoch)
 						m.batches = append(m.batches, mb)
 						m.assign(mb.epoch, mb.base)
 					}

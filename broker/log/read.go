@@ -12,8 +12,9 @@ import (
 // Read returns whole batches starting with the batch that contains offset:
 // as many as fit in maxBytes, but at least that first batch even if it is
 // larger (KIP-74), and never past the end of its segment (read again from
-// the next offset). Every batch is CRC-verified: damaged data is never
-// returned, the error wraps ErrCorruption. offset == LogEndOffset returns
+// the next offset). Every batch is CRC-verified and its leader epoch,
+// which the CRC does not cover, checked against the leader-epoch cache:
+// damaged data is never returned, the error wraps ErrCorruption. offset == LogEndOffset returns
 // no bytes; offset outside [LogStartOffset, LogEndOffset] returns
 // ErrOffsetOutOfRange.
 func (l *Log) Read(offset int64, maxBytes int) ([]byte, error) {
@@ -50,12 +51,17 @@ func (l *Log) ReadInto(dst []byte, offset int64, maxBytes int) ([]byte, error) {
 	}
 	it := batch.Iterate(buf)
 	next := h.BaseOffset
+	k := l.epochIndex(next)
 	for it.Next() {
-		if it.Header().BaseOffset != next {
+		bh := it.Header()
+		if bh.BaseOffset != next {
 			return dst[:start], fmt.Errorf("%w: segment %d position %d: base offset %d, want %d",
-				ErrCorruption, s.base, pos+int64(it.Offset()), it.Header().BaseOffset, next)
+				ErrCorruption, s.base, pos+int64(it.Offset()), bh.BaseOffset, next)
 		}
-		next = it.Header().NextOffset()
+		if err := l.checkBatchEpoch(bh, &k); err != nil {
+			return dst[:start], fmt.Errorf("%w: segment %d position %d", err, s.base, pos+int64(it.Offset()))
+		}
+		next = bh.NextOffset()
 	}
 	if it.Err() != nil || it.Offset() == 0 {
 		return dst[:start], fmt.Errorf("%w: segment %d position %d: %v", ErrCorruption, s.base, pos+int64(it.Offset()), it.Err())

@@ -21,12 +21,14 @@ func (l *Log) recover() error {
 		return fmt.Errorf("log: list %s: %w", l.dir, err)
 	}
 	rp, lso := l.readCheckpoint(names)
+	ckptRP := rp // the leader-epoch file describes every batch below it
 	if l.cfg.ScanAll {
 		rp = min(rp, lso) // trust nothing: scan from the log start
 	}
 	l.ckpt.rp, l.ckpt.claimRP = rp, rp
 	fileEpochs, epochsOK := l.readEpochCheckpoint(names)
-	var scanned epochRebuilder
+	scanned := newEpochRebuilder()
+	scanned.trusting = l.bugTrustEpochField()
 
 	var bases []int64
 	indexes := map[int64]int{} // base -> bit 1 .index, bit 2 .timeindex
@@ -75,7 +77,7 @@ func (l *Log) recover() error {
 		}
 		l.logStartOffset = lso
 		l.recoveryPoint = lso
-		return l.recoverEpochs(fileEpochs, epochsOK, lso, &scanned)
+		return l.recoverEpochs(fileEpochs, epochsOK, lso, scanned)
 	}
 
 	// Segments before the last one starting below the recovery point are
@@ -95,6 +97,9 @@ func (l *Log) recover() error {
 		if err := l.loadTrusted(s, bases[i+1], indexes[bases[i]] == 3); err != nil {
 			return err
 		}
+	}
+	if epochsOK {
+		scanned.trustFile(fileEpochs, ckptRP, bases[first])
 	}
 	for i := first; i < len(bases); i++ {
 		s, err := l.openSegment(bases[i], false)
@@ -116,7 +121,7 @@ func (l *Log) recover() error {
 			s.next = expected // the log ends where the previous segment did
 			res = scanResult{bad: fmt.Errorf("segment base %d does not continue the log at %d", s.base, expected)}
 		} else {
-			res, l.scratch = s.scan(size, l.cfg.IndexIntervalBytes, l.scratch, &scanned)
+			res, l.scratch = s.scan(size, l.cfg.IndexIntervalBytes, l.scratch, scanned)
 		}
 		if res.read != nil {
 			return fmt.Errorf("log: read segment %d: %w", s.base, res.read)
@@ -177,7 +182,7 @@ func (l *Log) recover() error {
 	}
 	l.logStartOffset = min(max(lso, l.segs[0].base), leo)
 	l.recoveryPoint = max(min(rp, leo), l.segs[0].base)
-	return l.recoverEpochs(fileEpochs, epochsOK, bases[first], &scanned)
+	return l.recoverEpochs(fileEpochs, epochsOK, bases[first], scanned)
 }
 
 // loadTrusted loads a trusted segment's indexes, rebuilding them by a scan

@@ -235,10 +235,19 @@ func (s *segment) scan(fileSize, interval int64, buf []byte, epochs *epochRebuil
 			if h.LastOffset()-s.base > math.MaxUint32 {
 				return scanResult{end: pos + int64(it.Offset()), bad: fmt.Errorf("offset %d too far from segment base", h.LastOffset())}, buf
 			}
-			s.noteBatch(pos+int64(it.Offset()), h, interval)
 			if epochs != nil {
+				var next *batch.Header
+				if rest := b[it.End():]; len(rest) >= batch.HeaderBytes {
+					if nh, err := batch.ParseHeader(rest); err == nil {
+						next = &nh
+					}
+				}
+				if err := epochs.check(h, next); err != nil {
+					return scanResult{end: pos + int64(it.Offset()), bad: err}, buf
+				}
 				epochs.observe(h)
 			}
+			s.noteBatch(pos+int64(it.Offset()), h, interval)
 		}
 		if it.Err() != nil {
 			return scanResult{end: pos + int64(it.Offset()), bad: it.Err()}, buf
@@ -268,10 +277,13 @@ func (s *segment) scan(fileSize, interval int64, buf []byte, epochs *epochRebuil
 		if h.BaseOffset != s.next || h.LastOffset()-s.base > math.MaxUint32 {
 			return scanResult{end: pos, bad: fmt.Errorf("batch at %d has base offset %d, want %d", pos, h.BaseOffset, s.next)}, buf
 		}
-		s.noteBatch(pos, h, interval)
 		if epochs != nil {
+			if err := epochs.check(h, nil); err != nil {
+				return scanResult{end: pos, bad: err}, buf
+			}
 			epochs.observe(h)
 		}
+		s.noteBatch(pos, h, interval)
 		pos += int64(h.Size())
 	}
 	return scanResult{end: pos}, buf

@@ -20,6 +20,9 @@ func TestResolve(t *testing.T) {
 	if sc, seed, err := Resolve("log-crash", ""); err != nil || sc.Name != "log-crash" || seed != nil {
 		t.Errorf("by name: %v %v %v", sc, seed, err)
 	}
+	if sc, seed, err := Resolve("cluster-swarm-seed-9002678-hw-waits-for-min-isr-so-reads-never-diverge", ""); err != nil || seed == nil || *seed != 9002678 {
+		t.Fatalf("a pinned library scenario by name: %v, seed %v, %v", sc, seed, err)
+	}
 	if _, _, err := Resolve("no-such-scenario", ""); err == nil {
 		t.Error("an unknown name resolved")
 	}

@@ -67,8 +67,9 @@ var ErrNoScenario = errors.New("sweep: name a library scenario or a scenario fil
 
 // Resolve is the scenario a command names: the library's scenario name,
 // or the scenario file at path (compiled; errors name the file, the line
-// and the field). The file's own seed, if it notes one, comes back with
-// it (nil otherwise).
+// and the field). The seed the file notes, a library file's included (a
+// regression pins the seed that found it), comes back with it (nil
+// otherwise).
 func Resolve(name, path string) (*scenarios.Scenario, *uint64, error) {
 	switch {
 	case (name == "") == (path == ""):
@@ -81,5 +82,11 @@ func Resolve(name, path string) (*scenarios.Scenario, *uint64, error) {
 		return sc, spec.Seed, nil
 	}
 	sc, err := scenarios.Lookup(name)
-	return sc, nil, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if seed, ok := sc.PinnedSeed(); ok {
+		return sc, &seed, nil
+	}
+	return sc, nil, nil
 }
