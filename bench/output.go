@@ -178,3 +178,23 @@ func WriteAggregate(w io.Writer, r Report) {
 			l.name, l.p.P50, l.p.P75, l.p.P95, l.p.P99, l.p.P999, l.p.P9999, l.p.Max, l.p.Count)
 	}
 }
+
+// WriteReports prints a run's report and its comparisons: as JSON (one
+// report, or an array when there are comparisons), or as the aggregate
+// text and the comparison table.
+func WriteReports(w io.Writer, asJSON bool, rep Report, others []Report) error {
+	if asJSON {
+		var v any = rep
+		if len(others) > 0 {
+			v = append([]Report{rep}, others...)
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	WriteAggregate(w, rep)
+	if len(others) > 0 {
+		WriteComparison(w, rep, others)
+	}
+	return nil
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -321,6 +323,20 @@ func (c *Cluster) ControllerAddr(id int) string {
 		return ""
 	}
 	return n.ctrlAddr
+}
+
+// WriteListeners prints, as `loglab cluster` does, one line per broker,
+// "PREFIX: broker K listening on ADDR (controller CADDR)", then
+// "PREFIX: bootstrap ADDR,ADDR,...".
+func (c *Cluster) WriteListeners(w io.Writer, prefix string) {
+	for k := 1; k <= len(c.nodes); k++ {
+		if ca := c.ControllerAddr(k); ca != "" {
+			fmt.Fprintf(w, "%s: broker %d listening on %s (controller %s)\n", prefix, k, c.Addr(k), ca)
+		} else {
+			fmt.Fprintf(w, "%s: broker %d listening on %s\n", prefix, k, c.Addr(k))
+		}
+	}
+	fmt.Fprintf(w, "%s: bootstrap %s\n", prefix, strings.Join(c.Bootstrap(), ","))
 }
 
 // Controllers returns the voters' addresses (controller.quorum.voters).

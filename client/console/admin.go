@@ -52,6 +52,28 @@ func WriteTopics(out io.Writer, ds []admin.TopicDescription) {
 	}
 }
 
+// ListTopics prints the cluster's topic names, one per line, sorted.
+func ListTopics(ctx context.Context, c *admin.Client, out io.Writer) error {
+	m, err := c.Metadata(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, t := range m.Topics {
+		fmt.Fprintln(out, t.Name)
+	}
+	return nil
+}
+
+// DescribeTopics describes names (none: every topic) as WriteTopics does.
+func DescribeTopics(ctx context.Context, c *admin.Client, out io.Writer, names []string) error {
+	ds, err := c.DescribeTopics(ctx, names)
+	if err != nil {
+		return err
+	}
+	WriteTopics(out, ds)
+	return nil
+}
+
 // DeleteTopics deletes names, prints "deleted topic T" for each that went
 // and fails naming every one that did not.
 func DeleteTopics(ctx context.Context, c *admin.Client, out io.Writer, names []string) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -190,27 +189,12 @@ func (o *benchOpts) run(cmd *cobra.Command, j bench.Job) error {
 	if err != nil {
 		return err
 	}
-	if err := o.print(out, rep, others); err != nil {
+	if err := bench.WriteReports(out, o.asJSON, rep, others); err != nil {
 		return err
 	}
 	if rep.Check != nil && rep.Check.Verdict != "pass" {
 		fmt.Fprintf(cmd.ErrOrStderr(), "the checkers' verdict on the run's history: %s %v\n", rep.Check.Verdict, rep.Check.Anomalies)
 		return exitError{1}
-	}
-	return nil
-}
-
-func (o *benchOpts) print(out io.Writer, rep bench.Report, others []bench.Report) error {
-	if o.asJSON {
-		var v any = rep
-		if len(others) > 0 {
-			v = append([]bench.Report{rep}, others...)
-		}
-		return printJSON(out, v)
-	}
-	bench.WriteAggregate(out, rep)
-	if len(others) > 0 {
-		bench.WriteComparison(out, rep, others)
 	}
 	return nil
 }

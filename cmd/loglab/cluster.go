@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -125,14 +124,7 @@ func (o *clusterOpts) run(cmd *cobra.Command, cfg embedded.Config) error {
 		return err
 	}
 	out := cmd.OutOrStdout()
-	for k := 1; k <= o.brokers; k++ {
-		if ca := c.ControllerAddr(k); ca != "" {
-			fmt.Fprintf(out, "loglab cluster: broker %d listening on %s (controller %s)\n", k, c.Addr(k), ca)
-		} else {
-			fmt.Fprintf(out, "loglab cluster: broker %d listening on %s\n", k, c.Addr(k))
-		}
-	}
-	fmt.Fprintf(out, "loglab cluster: bootstrap %s\n", strings.Join(c.Bootstrap(), ","))
+	c.WriteListeners(out, "loglab cluster")
 	logger, zoo := cfg.Logger, cfg.Broker.Bugs
 	if !zoo.Empty() {
 		logger.Warn("bug-zoo switches on: this cluster is deliberately broken", "bugs", zoo.String())

@@ -48,7 +48,7 @@ and disk faults. One seed replays one simulated run bit for bit.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newDemoCmd(), newScenarioCmd(), newSimCmd(),
 		newBrokerCmd(), newClusterCmd(), newTopicCmd(), newProduceCmd(), newConsumeCmd(), newGroupCmd(), newBenchCmd(), newReportCmd())
-	root.AddCommand(newCheckCmd())
+	root.AddCommand(newCheckCmd(), newBugzooCmd())
 	return root
 }
 

@@ -148,3 +148,37 @@ func countLines(t *testing.T, name string) int {
 	}
 	return strings.Count(string(b), "\n")
 }
+
+// TestBugzooMeasure runs `loglab bugzoo measure` on log-crash: the
+// baseline passes, ack-before-flush is caught, fetch-past-high-watermark
+// (log-crash has no Fetch) is not, and that makes the exit status 1;
+// measuring only the bug it catches exits 0.
+func TestBugzooMeasure(t *testing.T) {
+	base := []string{"bugzoo", "measure", "--scenario", "log-crash", "--seeds", "1-4", "--parallel", "2", "--bug", "ack-before-flush"}
+	stdout, stderr, code := runCLI(t, append(base, "--bug", "fetch-past-high-watermark", "--json")...)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (a bug not detected)\n%s\n%s", code, stdout, stderr)
+	}
+	var d sweep.Detection
+	if err := json.Unmarshal([]byte(stdout), &d); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, stdout)
+	}
+	if d.Baseline.Runs != 4 || d.Baseline.Failed != 0 || len(d.Bugs) != 2 {
+		t.Fatalf("detection %+v", d)
+	}
+	if b := d.Bugs[0]; b.Bug != "ack-before-flush" || b.SeedsToDetect == 0 || b.Failed == 0 || b.SeedsWithAnomaly["lost-write"] == 0 ||
+		b.Sweep.FirstFailingSeed != b.SeedsToDetect {
+		t.Fatalf("ack-before-flush row %+v", b)
+	}
+	if b := d.Bugs[1]; b.Bug != "fetch-past-high-watermark" || b.SeedsToDetect != 0 || b.Failed != 0 || b.Runs != 4 {
+		t.Fatalf("fetch-past-high-watermark row %+v", b)
+	}
+	stdout, stderr, code = runCLI(t, base...)
+	if code != 0 || !strings.HasPrefix(stdout, "PASS bug-zoo detection: log-crash seeds 1-4") || !strings.Contains(stdout, "ack-before-flush") ||
+		!strings.Contains(stderr, "(no bug): 0 of 4 seeds failed") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, stderr, code := runCLI(t, "bugzoo", "measure", "--scenario", "log-crash", "--seeds", "1-4", "--bug", "no-such-bug"); code != 2 || !strings.Contains(stderr, "no-such-bug") {
+		t.Fatalf("unknown bug: exit %d: %s", code, stderr)
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -103,16 +102,7 @@ func newTopicListCmd() *cobra.Command {
 		Example: "  loglab topic list --bootstrap 127.0.0.1:9092",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return nf.with(func(c *admin.Client) error {
-				m, err := c.Metadata(context.Background(), nil)
-				if err != nil {
-					return err
-				}
-				for _, t := range m.Topics {
-					fmt.Fprintln(cmd.OutOrStdout(), t.Name)
-				}
-				return nil
-			})
+			return nf.with(func(c *admin.Client) error { return console.ListTopics(context.Background(), c, cmd.OutOrStdout()) })
 		},
 	}
 	nf.add(cmd)
@@ -135,22 +125,13 @@ every topic.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return nf.with(func(c *admin.Client) error {
-				return describeTopics(cmd.OutOrStdout(), c, topics)
+				return console.DescribeTopics(context.Background(), c, cmd.OutOrStdout(), topics)
 			})
 		},
 	}
 	nf.add(cmd)
 	cmd.Flags().StringArrayVar(&topics, "topic", nil, "topic to describe (repeat for more; default: all)")
 	return cmd
-}
-
-func describeTopics(out io.Writer, c *admin.Client, names []string) error {
-	ds, err := c.DescribeTopics(context.Background(), names)
-	if err != nil {
-		return err
-	}
-	console.WriteTopics(out, ds)
-	return nil
 }
 
 func newTopicDeleteCmd() *cobra.Command {
