@@ -38,6 +38,7 @@ var bugZoo = []zooEntry{
 	// Consumer groups and idempotence.
 	{"commit-stale-generation", "group-member-paused-or-partitioned-past-its-session-is-fenced"},
 	{"skip-sequence-check", "idempotent-producer-connection-resets-store-nothing-twice"},
+	{"skip-sequence-check", "mixed-producers-connection-resets-each-judged-by-its-promise"},
 }
 
 // seedsToDetect runs seeds 1..zooSeeds with bugs on and returns the first

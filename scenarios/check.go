@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,6 +53,9 @@ func (c *compiled) check(res *Result, p *plan, opts Options) error {
 	}
 	if c.retention {
 		rep = dropRetained(rep, res.History, res.Stats)
+	}
+	if c.idempotentMixed {
+		rep = tolerateDuplicates(rep, p.idempotentProducer, res.Stats)
 	}
 	for _, k := range rep.Anomalies {
 		if k.Count == 0 {
@@ -158,20 +162,32 @@ func dropRetained(rep checkers.Report, ops []history.Op, stats map[string]int64)
 			start[k] = op.Offset
 		}
 	}
+	// The verdicts stay the checkers' own; the Result's anomalies decide.
+	return dropEvidence(rep, queue.LostWrite, func(a verdict.Anomaly) bool {
+		if s, ok := start[tp{a.Topic, a.Partition}]; ok && a.Offset != history.NoOffset && a.Offset < s {
+			stats["retained_away"]++
+			return true
+		}
+		return false
+	})
+}
+
+// dropEvidence removes the anomalies of kind that drop says the runner
+// explains, recounting the kind (the checkers keep every piece of
+// evidence: MaxEvidence -1).
+func dropEvidence(rep checkers.Report, kind string, drop func(verdict.Anomaly) bool) checkers.Report {
 	out := rep.Anomalies[:0:0]
 	for _, k := range rep.Anomalies {
-		if k.Kind != queue.LostWrite {
+		if k.Kind != kind {
 			out = append(out, k)
 			continue
 		}
 		kept := k
 		kept.Evidence = nil
 		for _, a := range k.Evidence {
-			if s, ok := start[tp{a.Topic, a.Partition}]; ok && a.Offset != history.NoOffset && a.Offset < s {
-				stats["retained_away"]++
-				continue
+			if !drop(a) {
+				kept.Evidence = append(kept.Evidence, a)
 			}
-			kept.Evidence = append(kept.Evidence, a)
 		}
 		kept.Count = len(kept.Evidence)
 		if kept.Count > 0 {
@@ -179,8 +195,25 @@ func dropRetained(rep checkers.Report, ops []history.Op, stats map[string]int64)
 		}
 	}
 	rep.Anomalies = out
-	// The verdicts stay the checkers' own; the Result's anomalies decide.
 	return rep
+}
+
+// tolerateDuplicates judges each duplicate by what its producer was
+// promised (clients.idempotent: mixed): a plain producer's retries may
+// store a record twice, so its duplicates are counted, per producer, as
+// "duplicates_tolerated.PRODUCER" (and in all as "duplicates_tolerated"),
+// not reported; an idempotent producer's stay anomalies. A record's
+// producer is its value's prefix up to "/" (producerNode's values).
+func tolerateDuplicates(rep checkers.Report, idempotent []string, stats map[string]int64) checkers.Report {
+	return dropEvidence(rep, queue.Duplicate, func(a verdict.Anomaly) bool {
+		producer, _, _ := strings.Cut(a.Value, "/")
+		if slices.Contains(idempotent, producer) {
+			return false
+		}
+		stats["duplicates_tolerated"]++
+		stats["duplicates_tolerated."+producer]++
+		return true
+	})
 }
 
 // groupStats reports the group's generations and its time to stable: from

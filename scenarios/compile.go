@@ -52,6 +52,7 @@ type compiled struct {
 	batchBytes, maxInFlight                              knob
 	hasClient                                            map[string]bool
 	idempotent                                           []bool // alternatives
+	idempotentMixed                                      bool   // "mixed": each producer draws its own
 	sessionTimeout, heartbeatInterval, rebalanceTimeout  knob
 	autoCommitInterval                                   knob
 	assignors                                            []string // alternatives
@@ -347,9 +348,14 @@ func (d *specDoc) compile() (*compiled, error) {
 			c.idempotent = append(c.idempotent, false)
 		case "true":
 			c.idempotent = append(c.idempotent, true)
+		case "mixed":
+			c.idempotent, c.idempotentMixed = append(c.idempotent, true), true
 		default:
-			return nil, d.errAt("clients.idempotent", "%q is not true, false or true|false", cl.Idempotent)
+			return nil, d.errAt("clients.idempotent", "%q is not true, false, true|false or mixed", cl.Idempotent)
 		}
+	}
+	if c.idempotentMixed && len(c.idempotent) > 1 {
+		return nil, d.errAt("clients.idempotent", "mixed stands alone (each producer draws true or false)")
 	}
 	if slices.Contains(c.idempotent, true) && strings.TrimSpace(cl.Acks) != "" && strings.TrimSpace(cl.Acks) != "all" && strings.TrimSpace(cl.Acks) != "-1" {
 		return nil, d.errAt("clients.idempotent", "an idempotent producer needs acks: all (acks is %s)", cl.Acks)

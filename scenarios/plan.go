@@ -24,7 +24,10 @@ type plan struct {
 	partitions int32
 	client     client.Config // without History
 	producers  int
-	consumers  int
+	// idempotentProducer names the producers that are idempotent when the
+	// file says mixed (the others are plain, with retries).
+	idempotentProducer []string
+	consumers          int
 	// group: the consumers are members of this group (workload.group).
 	group      string
 	rate       int64 // records per second per producer
@@ -170,9 +173,23 @@ func (c *compiled) draw(r *rand.Rand) (*plan, error) {
 	p.valueBytes = c.valueBytes
 	// Idempotence and groups draw only when a file uses them, so the
 	// draws of every other scenario (and their regression seeds) stay.
-	if len(c.idempotent) > 1 {
+	switch {
+	case c.idempotentMixed:
+		// Each producer's own promise: the checker judges its records by it.
+		var names []string
+		for i := range p.producers {
+			if r.IntN(2) == 1 {
+				p.idempotentProducer = append(p.idempotentProducer, producerName(i))
+				names = append(names, producerName(i))
+			}
+		}
+		if len(names) == 0 {
+			names = []string{"none"}
+		}
+		kn("client.idempotent", strings.Join(names, ","))
+	case len(c.idempotent) > 1:
 		p.client.Idempotent = c.idempotent[r.IntN(len(c.idempotent))]
-	} else {
+	default:
 		p.client.Idempotent = c.idempotent[0]
 	}
 	if p.client.Idempotent {

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/loglab/loglab/broker"
 	"github.com/loglab/loglab/broker/metrics"
@@ -63,7 +64,9 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 	base.History = hist
 	producing := true
 	for i := 0; i < p.producers; i++ {
-		w.AddNode(producerName(i), func() host.Node { return &producerNode{cfg: base, plan: p, producing: &producing} })
+		cfg := base
+		cfg.Idempotent = cfg.Idempotent || slices.Contains(p.idempotentProducer, producerName(i))
+		w.AddNode(producerName(i), func() host.Node { return &producerNode{cfg: cfg, plan: p, producing: &producing} })
 	}
 	for i := 0; i < p.consumers; i++ {
 		if p.group != "" {

@@ -42,6 +42,7 @@ func TestSpecErrors(t *testing.T) {
 		{"a list where a value belongs", "  producers: 1", "  producers: [1, 2]", []string{`bad.yaml:10: field "workload.producers": expected a single value, found a list`}, "", ""},
 		{"bad link model", "expect:", "model:\n  link: base=soon\nexpect:", []string{`bad.yaml:15: field "model.link"`, "base=soon"}, "", ""},
 		{"bad fsync model", "expect:", "model:\n  fsync-latency: -2ms\nexpect:", []string{`bad.yaml:15: field "model.fsync-latency"`, "from 0 to 1m"}, "", ""},
+		{"mixed idempotence among alternatives", "expect:", "clients:\n  idempotent: mixed|true\nexpect:", []string{`bad.yaml:15: field "clients.idempotent"`, "mixed stands alone"}, "", ""},
 		{"too many brokers", "  brokers: 1", "  brokers: 6", []string{`bad.yaml:4: field "cluster.brokers": "6" is out of range [1, 5]`}, "", ""},
 		{"standalone mixed with clusters", "  brokers: 1", "  brokers: 1..3", []string{`bad.yaml:4: field "cluster.brokers"`, "mixes the standalone broker"}, "", ""},
 		{"voters on one broker", "  brokers: 1", "  brokers: 1\n  voters: 1", []string{`bad.yaml:5: field "cluster.voters"`, "brokers >= 2"}, "", ""},
