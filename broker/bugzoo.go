@@ -108,3 +108,8 @@ func bugzooLogOpener(bugs bugzoo.Set, onFlush func(time.Duration)) logOpener {
 // newer than the controller's is kept, and followers take batches from an
 // epoch newer than their leader's.
 func (b *Broker) bugTrustEpochField() bool { return b.cfg.Bugs.Has(bugzoo.EpochFieldTrusted) }
+
+// bugAckBeforeFlush (bugzoo.AckBeforeFlush, in the log's WhenDurable
+// too): a leader counts its unsynced log end toward the high watermark,
+// so acks=all answers before the leader's flush.
+func (b *Broker) bugAckBeforeFlush() bool { return b.cfg.Bugs.Has(bugzoo.AckBeforeFlush) }

@@ -162,9 +162,9 @@ func (b *Broker) underMinISR(p *partition) bool {
 }
 
 // leaderEndOffset is the leader's own contribution to the high watermark.
-func (p *partition) leaderEndOffset() int64 {
+func (b *Broker) leaderEndOffset(p *partition) int64 {
 	leo := p.log.LogEndOffset()
-	if p.topic.cfg.SyncsEveryAppend() {
+	if p.topic.cfg.SyncsEveryAppend() && !b.bugAckBeforeFlush() {
 		return min(leo, p.log.RecoveryPoint())
 	}
 	return leo
@@ -177,7 +177,7 @@ func (b *Broker) advanceHW(p *partition) {
 		return
 	}
 	defer b.syncShard(p)
-	hw := p.leaderEndOffset()
+	hw := b.leaderEndOffset(p)
 	switch {
 	case b.bugHWBeforeISR(p):
 	case b.underMinISR(p) && !b.bugHWBelowMinISR():

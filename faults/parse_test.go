@@ -164,7 +164,7 @@ func TestParseKinds(t *testing.T) {
 		t.Fatalf("all = %v", k)
 	}
 	_, err = ParseKinds("crash,gremlins")
-	want := `faults: invalid schedule: unknown fault kind "gremlins" (valid: all, crash, pause, partition, latency, reset, disk, bit-rot, clock, disk-slow)`
+	want := `faults: invalid schedule: unknown fault kind "gremlins" (valid: all, crash, pause, partition, latency, reset, disk, bit-rot, clock, disk-slow, outage)`
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %s", err, want)
 	}

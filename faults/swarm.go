@@ -31,13 +31,21 @@ const (
 // in-sync replica's data. It is not in AllKinds ("all"); name it.
 const KindDiskSlow Kind = "disk-slow"
 
+// KindOutage is a power cut of every node at once (a datacenter outage):
+// all crash together, in a drawn power-loss mode, and all restart
+// together. It waits for every node to be up and takes them all, so it
+// overrides MaxDown: it is safe only where every acknowledged write is
+// synced before its acknowledgement (flush.messages=1), which is what it
+// tests. Not in AllKinds; name it.
+const KindOutage Kind = "outage"
+
 // AllKinds lists every kind "all" means, in the order the generator draws
 // them.
 var AllKinds = []Kind{KindCrash, KindPause, KindPartition, KindLatency, KindReset, KindDisk, KindBitRot, KindClock}
 
 // ExtraKinds are kinds drawn only when named, after AllKinds (so naming
 // them never changes the draws of a schedule without them).
-var ExtraKinds = []Kind{KindDiskSlow}
+var ExtraKinds = []Kind{KindDiskSlow, KindOutage}
 
 // ParseKinds reads a comma-separated list of kinds ("crash,disk"), or
 // "all". An unknown name is an error listing the valid ones.
@@ -275,7 +283,7 @@ func (g *swarmGen) drawKinds(opts SwarmOptions) {
 		}
 		kk := KindKnob{Kind: kind, On: on || opts.AllOn, MeanInterval: time.Duration(mean)}
 		switch kind {
-		case KindCrash, KindPause, KindPartition, KindLatency, KindDisk, KindDiskSlow:
+		case KindCrash, KindPause, KindPartition, KindLatency, KindDisk, KindDiskSlow, KindOutage:
 			kk.MaxLength = time.Duration(length)
 		}
 		switch {
@@ -447,6 +455,28 @@ func (g *swarmGen) fault(c candidate) {
 			g.add(t, Pause{Node: node})
 			g.add(end, Resume{Node: node})
 		}
+	case KindOutage:
+		for _, e := range g.downEnds {
+			if e > t {
+				return // a node is down: the cut waits for the next chance
+			}
+		}
+		end := g.episodeEnd(t, c.knob)
+		var modes []disk.CrashMode // power-loss modes only (not a process crash)
+		for _, m := range g.knobs.CrashModes {
+			if m != disk.KeepPageCache {
+				modes = append(modes, m)
+			}
+		}
+		if len(modes) == 0 {
+			modes = []disk.CrashMode{disk.LoseUnsynced}
+		}
+		for i, node := range g.nodes {
+			g.procBusy[i] = end
+			g.add(t, Crash{Node: node, Mode: pick(g.r, modes)})
+			g.add(end, Restart{Node: node})
+		}
+		g.downEnds = append(g.downEnds, end)
 	case KindPartition:
 		if g.netBusy > t {
 			return

@@ -295,3 +295,66 @@ func TestSwarmKnobsPrint(t *testing.T) {
 		t.Errorf("knobs do not say why partition is off:\n%s", k)
 	}
 }
+
+// TestSwarmOutage: an outage crashes every node at one instant, in a
+// power-loss mode, when none is down, and restarts them all at one
+// instant; crashes and pauses never overlap it. Without the kind named no
+// schedule takes every node down.
+func TestSwarmOutage(t *testing.T) {
+	seen := 0
+	for seed := uint64(0); seed < 100; seed++ {
+		s, k := swarm(seed, three, time.Minute, SwarmOptions{Kinds: []Kind{KindCrash, KindPause, KindOutage}, AllOn: true})
+		down := map[string]bool{}
+		byTime := map[time.Duration][]Step{}
+		for _, st := range s.Steps {
+			byTime[st.At] = append(byTime[st.At], st)
+		}
+		for _, st := range s.Steps {
+			switch a := st.Action.(type) {
+			case Crash, Pause:
+				var node string
+				if c, ok := a.(Crash); ok {
+					node = c.Node
+				} else {
+					node = a.(Pause).Node
+				}
+				if down[node] {
+					t.Fatalf("seed %d: %s: %s already down", seed, st, node)
+				}
+				down[node] = true
+			case Restart:
+				delete(down, a.Node)
+			case Resume:
+				delete(down, a.Node)
+			}
+			if len(down) == len(three) {
+				seen++
+				crashes := 0
+				for _, o := range byTime[st.At] {
+					if c, ok := o.Action.(Crash); ok {
+						crashes++
+						if c.Mode == disk.KeepPageCache {
+							t.Fatalf("seed %d: an outage as a process crash: %s", seed, o)
+						}
+					}
+				}
+				if crashes != len(three) {
+					t.Fatalf("seed %d: every node down at %v but only %d crashed together:\n%s", seed, st.At, crashes, s)
+				}
+			}
+		}
+		if len(down) != 0 {
+			t.Fatalf("seed %d: %v still down at the end", seed, down)
+		}
+		if !k.On(KindOutage) {
+			t.Fatalf("seed %d: AllOn left outage off", seed)
+		}
+	}
+	if seen < 50 {
+		t.Fatalf("only %d outages in 100 schedules", seen)
+	}
+	for seed := uint64(0); seed < 100; seed++ {
+		s, k := swarm(seed, three, time.Minute, SwarmOptions{Kinds: []Kind{KindCrash, KindPause}, AllOn: true})
+		replay(t, s, k, netsim.DefaultConfig().DefaultLink) // at most MaxDown down
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/loglab/loglab/broker/metadata"
+	"github.com/loglab/loglab/checkers/liveness"
 	"github.com/loglab/loglab/host"
 	"github.com/loglab/loglab/sim"
 	"github.com/loglab/loglab/wire"
@@ -320,4 +321,45 @@ func startCluster(w *sim.World, p *plan, name string) error {
 			name, clusterReadyLimit, why)
 	}
 	return nil
+}
+
+// convergence watches, from the last fault's repair, for the cluster to
+// be whole again (worldView.notReady says nothing is missing): VOPR's
+// liveness phase (liveness.converge).
+type convergence struct {
+	watching bool
+	done     bool
+	after    time.Duration // from the repair to whole
+	why      string        // what was missing at the last look
+}
+
+func (cv *convergence) watch(w *sim.World, v worldView, p *plan, healAt time.Duration) {
+	cv.watching = true
+	var look func()
+	start := w.Elapsed() + healAt
+	look = func() {
+		if cv.why = v.notReady(p); cv.why == "" {
+			cv.done, cv.after = true, w.Elapsed()-start
+			return
+		}
+		w.Schedule(50*time.Millisecond, look)
+	}
+	w.Schedule(healAt, look)
+}
+
+// judge reports a cluster not whole within bound of the repair.
+func (cv *convergence) judge(res *Result, bound time.Duration) {
+	switch {
+	case !cv.watching:
+	case !cv.done:
+		res.AddFinding(liveness.Kind, "the cluster never became whole after the last repair (every partition led and served, full ISR): %s", cv.why)
+	case cv.after > bound:
+		res.AddFinding(liveness.Kind, "the cluster became whole %v after the last repair, more than the bound %v", cv.after, bound)
+	}
+	if cv.done {
+		if res.Stats == nil {
+			res.Stats = map[string]int64{}
+		}
+		res.Stats["converged_after_heal_ms"] = cv.after.Milliseconds()
+	}
 }

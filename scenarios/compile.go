@@ -37,8 +37,9 @@ type compiled struct {
 	// Cluster mode (brokers >= 2): voters run on broker-1..broker-voters
 	// (0: min(3, brokers)); the replica configs are 0 for the broker's
 	// default.
-	voters                                   int
-	replicaLagMs, replicaFetchWaitMs, beatMs int64
+	voters int
+	// Replication timing, knobs (nil: the broker's default).
+	replicaLagMs, replicaFetchWaitMs, beatMs *knob
 	defaultRF                                int64
 	rf                                       knob // replication factor of every topic
 
@@ -72,7 +73,9 @@ type compiled struct {
 	swarm         bool
 	swarmAllOn    bool
 	swarmShapes   []string
+	consumerKinds []faults.Kind // swarm over the consumers too
 	liveness      knob
+	converge      time.Duration // 0: not checked
 	bound         time.Duration
 	checkers      []string
 	expected      []string
@@ -212,6 +215,18 @@ func (d *specDoc) compile() (*compiled, error) {
 	}
 	for _, name := range sortedKeys(s.Cluster.Configs) {
 		path := "cluster.configs." + name
+		if timing := map[string]**knob{"replica.lag.time.max.ms": &c.replicaLagMs, "replica.fetch.wait.max.ms": &c.replicaFetchWaitMs,
+			"broker.heartbeat.interval.ms": &c.beatMs}[name]; timing != nil {
+			if !c.cluster() {
+				return nil, d.errAt(path, "a replication config: needs cluster.brokers >= 2")
+			}
+			k, err := d.optKnob(path, s.Cluster.Configs[name], "", parseInt, 1, 3_600_000, "")
+			if err != nil {
+				return nil, err
+			}
+			*timing = &k
+			continue
+		}
 		v, err := parseInt(s.Cluster.Configs[name])
 		switch {
 		case !slices.Contains(brokerConfigNames, name):
@@ -226,12 +241,6 @@ func (d *specDoc) compile() (*compiled, error) {
 			c.retentionCheck = v
 		case name == "max.connections":
 			c.maxConnections = int(v)
-		case name == "replica.lag.time.max.ms":
-			c.replicaLagMs = v
-		case name == "replica.fetch.wait.max.ms":
-			c.replicaFetchWaitMs = v
-		case name == "broker.heartbeat.interval.ms":
-			c.beatMs = v
 		case name == "default.replication.factor":
 			if v > int64(minBrokers) {
 				return nil, d.errAt(path, "%d is more than the %d brokers", v, minBrokers)
@@ -476,6 +485,22 @@ func (d *specDoc) compile() (*compiled, error) {
 			time.Duration(c.liveness.min()), c.bound)
 	}
 
+	if strings.TrimSpace(s.Liveness.Converge) != "" {
+		k, err := d.knobAt("liveness.converge", s.Liveness.Converge, parseDur, int64(time.Millisecond), maxDur, "duration")
+		switch {
+		case err != nil:
+			return nil, err
+		case !k.fixed():
+			return nil, d.errAt("liveness.converge", "must be one value, not a range")
+		case !c.cluster():
+			return nil, d.errAt("liveness.converge", "a cluster's convergence: needs cluster.brokers >= 2")
+		case c.liveness.min() < k.alts[0]:
+			return nil, d.errAt("liveness.converge", "the liveness phase (%v) must last at least the convergence bound (%v)",
+				time.Duration(c.liveness.min()), time.Duration(k.alts[0]))
+		}
+		c.converge = time.Duration(k.alts[0])
+	}
+
 	if err := d.compileFaults(c); err != nil {
 		return nil, err
 	}
@@ -596,6 +621,19 @@ func (d *specDoc) compileFaults(c *compiled) error {
 			}
 		}
 		c.swarmShapes = sw.Shapes
+		for i, k := range sw.ConsumerKinds {
+			path := "faults.swarm.consumer-kinds[" + strconv.Itoa(i) + "]"
+			ks, err := faults.ParseKinds(k)
+			if err != nil {
+				return d.errAt(path, "%v", err)
+			}
+			for _, kk := range ks {
+				if kk != faults.KindCrash && kk != faults.KindPause && kk != faults.KindReset {
+					return d.errAt(path, "%s: a consumer can be crashed, paused or reset", kk)
+				}
+			}
+			c.consumerKinds = append(c.consumerKinds, ks...)
+		}
 	}
 	return nil
 }

@@ -2,8 +2,10 @@ package scenarios
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMixedProducersJudgedByTheirPromise: with clients.idempotent: mixed
@@ -57,6 +59,77 @@ func TestMixedProducersJudgedByTheirPromise(t *testing.T) {
 		}
 		if bug != nil && !sawReported {
 			t.Errorf("skip-sequence-check: no idempotent producer duplicated in seeds 1-3")
+		}
+	}
+}
+
+// TestSwarmConsumersAndTimingKnobs: consumer-kinds draws a second swarm
+// over the consumers (its knobs and faults name only consumers), and the
+// replication timing configs are knobs drawn in their range.
+func TestSwarmConsumersAndTimingKnobs(t *testing.T) {
+	spec := strings.Replace(minimalSpec, "  brokers: 1", "  brokers: 3\n  configs:\n    replica.lag.time.max.ms: 1000..5000", 1)
+	spec = strings.Replace(spec, "  producers: 1", "  producers: 1\n  consumers: 2", 1)
+	spec = strings.Replace(spec, "  duration: 2s", "  duration: 20s", 1)
+	spec = strings.Replace(spec, "expect:", "faults:\n  swarm:\n    kinds: [reset]\n    all-on: true\n    consumer-kinds: [pause]\nexpect:", 1)
+	c, err := compileSpec("s.yaml", []byte(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lags := map[int64]bool{}
+	pauses := 0
+	for seed := uint64(1); seed <= 30; seed++ {
+		p, err := c.draw(simStream(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.replicaLagMs < 1000 || p.replicaLagMs > 5000 {
+			t.Fatalf("seed %d: replica lag %d outside 1000..5000", seed, p.replicaLagMs)
+		}
+		lags[p.replicaLagMs] = true
+		if !slices.Contains(p.knobs, "broker.replica.lag.time.max.ms="+strconv.FormatInt(p.replicaLagMs, 10)) {
+			t.Fatalf("seed %d: no knob for the drawn lag in %v", seed, p.knobs)
+		}
+		if !slices.ContainsFunc(p.knobs, func(k string) bool { return strings.HasPrefix(k, "swarm-consumers.nodes=consumer-1,consumer-2") }) {
+			t.Fatalf("seed %d: no consumer swarm knobs in %v", seed, p.knobs)
+		}
+		for _, st := range p.schedule.Steps {
+			s := st.String()
+			if strings.Contains(s, "pause ") {
+				pauses++
+				if !strings.Contains(s, "pause consumer-") {
+					t.Fatalf("seed %d: %s: the consumer swarm paused a broker", seed, s)
+				}
+			}
+		}
+	}
+	if len(lags) < 10 || pauses == 0 {
+		t.Fatalf("%d distinct lags, %d consumer pauses over 30 seeds", len(lags), pauses)
+	}
+}
+
+// TestConvergenceJudged: liveness.converge reports a cluster that never
+// became whole, or did too late, as liveness, with the time it took.
+func TestConvergenceJudged(t *testing.T) {
+	for _, c := range []struct {
+		cv    convergence
+		kinds int
+		stat  bool
+	}{
+		{convergence{watching: true, done: true, after: 2 * time.Second}, 0, true},
+		{convergence{watching: true, done: true, after: 20 * time.Second}, 1, true},
+		{convergence{watching: true, why: "events-0: ISR [1] of replicas [1 2 3]"}, 1, false},
+		{convergence{}, 0, false},
+	} {
+		res := &Result{}
+		c.cv.judge(res, 15*time.Second)
+		if res.Anomalies["liveness"] != c.kinds {
+			t.Errorf("%+v: anomalies %v", c.cv, res.Anomalies)
+		}
+		if _, ok := res.Stats["converged_after_heal_ms"]; ok != c.stat {
+			t.Errorf("%+v: stats %v", c.cv, res.Stats)
+		}
+		if c.cv.why != "" && !strings.Contains(res.Findings[0].Evidence, c.cv.why) {
+			t.Errorf("finding %q does not say what was missing", res.Findings[0].Evidence)
 		}
 	}
 }

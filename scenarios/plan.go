@@ -104,7 +104,7 @@ func (c *compiled) draw(r *rand.Rand) (*plan, error) {
 		p.rf = int16(c.rf.draw(r))
 		p.topicConfigs = overrides
 		p.defaultRF = int16(c.defaultRF)
-		p.replicaLagMs, p.replicaFetchWaitMs, p.beatMs = c.replicaLagMs, c.replicaFetchWaitMs, c.beatMs
+		p.replicaLagMs, p.replicaFetchWaitMs, p.beatMs = drawOpt(c.replicaLagMs, r), drawOpt(c.replicaFetchWaitMs, r), drawOpt(c.beatMs, r)
 	}
 	for _, t := range c.spec.Topics {
 		p.topics = append(p.topics, t.Name)
@@ -129,8 +129,8 @@ func (c *compiled) draw(r *rand.Rand) (*plan, error) {
 	for _, bc := range []struct {
 		name string
 		v    int64
-	}{{"default.replication.factor", c.defaultRF}, {"replica.lag.time.max.ms", c.replicaLagMs},
-		{"replica.fetch.wait.max.ms", c.replicaFetchWaitMs}, {"broker.heartbeat.interval.ms", c.beatMs}} {
+	}{{"default.replication.factor", c.defaultRF}, {"replica.lag.time.max.ms", p.replicaLagMs},
+		{"replica.fetch.wait.max.ms", p.replicaFetchWaitMs}, {"broker.heartbeat.interval.ms", p.beatMs}} {
 		if bc.v > 0 {
 			kn("broker."+bc.name, strconv.FormatInt(bc.v, 10))
 		}
@@ -247,6 +247,17 @@ func (c *compiled) draw(r *rand.Rand) (*plan, error) {
 		sched, sk := faults.Swarm(r, p.brokers, p.duration, opts)
 		p.knobs = append(p.knobs, sk.Lines()...)
 		p.schedule = merge(p.schedule, sched)
+		if len(c.consumerKinds) > 0 && p.consumers > 0 {
+			var names []string
+			for i := range p.consumers {
+				names = append(names, consumerName(i))
+			}
+			sched, sk := faults.Swarm(r, names, p.duration, faults.SwarmOptions{Kinds: c.consumerKinds, MaxDown: max(1, p.consumers-1)})
+			for _, l := range sk.Lines() {
+				p.knobs = append(p.knobs, "swarm-consumers."+strings.TrimPrefix(l, "swarm."))
+			}
+			p.schedule = merge(p.schedule, sched)
+		}
 	}
 	if err := checkHealed(p.schedule); err != nil {
 		return nil, fmt.Errorf("%s: the drawn schedule: %w", c.file, err)
@@ -258,6 +269,14 @@ func (c *compiled) draw(r *rand.Rand) (*plan, error) {
 		kn("fault", st.String())
 	}
 	return p, nil
+}
+
+// drawOpt draws an optional knob (nil: 0, the default, drawing nothing).
+func drawOpt(k *knob, r *rand.Rand) int64 {
+	if k == nil {
+		return 0
+	}
+	return k.draw(r)
 }
 
 func merge(a, b faults.Schedule) faults.Schedule {

@@ -113,6 +113,11 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 		return nil, fmt.Errorf("scenario %s: faults: %w", c.spec.Name, err)
 	}
 
+	conv := &convergence{}
+	if c.converge > 0 && p.cluster {
+		conv.watch(w, worldView{w: w, brokers: p.brokers}, p, p.healAt)
+	}
+
 	// The safety phase.
 	if err := w.RunFor(p.duration); err != nil {
 		return nil, err
@@ -139,6 +144,9 @@ func (c *compiled) run(opts Options, repro string) (*Result, error) {
 	}
 	if err := hist.Err(); err != nil {
 		return nil, fmt.Errorf("scenario %s: history: %w", c.spec.Name, err)
+	}
+	if c.converge > 0 && p.cluster {
+		conv.judge(res, c.converge)
 	}
 	res.History = hist.Ops()
 	if !final.caughtUp {

@@ -160,6 +160,12 @@ type SwarmSpec struct {
 	// Shapes restricts the partition shapes (isolate, split, one-way,
 	// bridge; empty: all).
 	Shapes []string `yaml:"shapes,flow,omitempty"`
+	// ConsumerKinds, if set, swarms the consumers too: a second schedule
+	// over consumer-1 ... consumer-N with these kinds (crash, pause,
+	// reset), at most all but one consumer down at once, drawn after the
+	// brokers' (so the brokers' draws do not change). A pause past the
+	// session timeout is what fences a group member.
+	ConsumerKinds []string `yaml:"consumer-kinds,flow,omitempty"`
 }
 
 // LivenessSpec is the phase after every fault has healed.
@@ -169,6 +175,11 @@ type LivenessSpec struct {
 	// Bound is how soon after the last fault's repair sends and polls must
 	// succeed again (the liveness checker's bound).
 	Bound string `yaml:"bound,omitempty"`
+	// Converge, in a cluster, is how soon after the last fault's repair
+	// the cluster must be whole again (VOPR's liveness phase): every
+	// partition led by a broker that serves it, with a full ISR. Later,
+	// or never, is a liveness anomaly. Empty: not checked.
+	Converge string `yaml:"converge,omitempty"`
 }
 
 // ExpectSpec is what a run must show.
