@@ -746,3 +746,51 @@ func TestClusterHighWatermarkHoldsBelowMinISR(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterFollowerRejoinsWhileSyncingEveryAppend: under
+// flush.messages=1 a follower fetches a partition on only once what it
+// appended is durable. Its fetcher has one request in flight at a time,
+// so while a partition waits for its sync the fetch for the others must
+// not long-poll for replica.fetch.wait.max.ms (500 ms): a follower back
+// from a pause then fetched once per long poll, always half a second of
+// production behind the high watermark, and never rejoined the ISR while
+// producers ran (found by liveness.converge in the generic swarm: 30 s).
+func TestClusterFollowerRejoinsWhileSyncingEveryAppend(t *testing.T) {
+	tc := newTestCluster(t, 21, 3, 0, func(c *broker.Config) { c.ReplicaLagTimeMaxMs = 1000 })
+	sync := map[string]string{"flush.messages": "1"}
+	tc.createAssigned(1, "a", sync, 1, 2, 3)
+	tc.createAssigned(1, "b", sync, 1, 2, 3) // idle: its fetch long-polls
+	k := 0
+	produce := func(d time.Duration) {
+		for end := tc.w.Elapsed() + d; tc.w.Elapsed() < end; k++ {
+			if pr, ok := tc.produce(1, 1, "a", 0, records(2, "v", int64(k)), 5000); !ok || pr.ErrorCode != 0 {
+				t.Fatalf("produce %d: %s", k, errName(pr.ErrorCode))
+			}
+			tc.run(20 * time.Millisecond)
+		}
+	}
+	inISR := func() bool {
+		st, ok := tc.broker(1).Partition("a", 0)
+		return ok && slices.Contains(st.ISR, 3)
+	}
+	tc.w.Pause(bname(3))
+	produce(5 * time.Second)
+	if inISR() {
+		t.Fatal("broker 3 still in the ISR after a 5 s pause (replica.lag.time.max.ms 1000)")
+	}
+	tc.w.Resume(bname(3))
+	start := tc.w.Elapsed()
+	for !inISR() {
+		if tc.w.Elapsed()-start > 5*time.Second {
+			t.Fatalf("broker 3 not back in the ISR 5 s after its pause, with records arriving every 20 ms")
+		}
+		produce(100 * time.Millisecond)
+	}
+	// One fetch of the backlog, a sync, then fetches every few ms: back
+	// at once (100 ms, the loop's step). With 500 ms long polls it took
+	// 1.1 s here, and in the swarm, with more partitions and producers,
+	// until the producers stopped.
+	if took := tc.w.Elapsed() - start; took > 500*time.Millisecond {
+		t.Fatalf("broker 3 back in the ISR only %v after its pause", took)
+	}
+}

@@ -46,7 +46,20 @@ type followState struct {
 	f          *replicaFetcher
 	truncating bool          // OffsetForLeaderEpoch is due before fetching
 	retryAt    time.Duration // paused until then (monotonic)
+	// syncing: paused until what it appended is durable (flush.messages=1):
+	// its next fetch tells the leader it holds it.
+	syncing bool
 }
+
+// syncPollMs caps a fetch's long poll while a partition of the fetcher
+// waits for its sync: one request is in flight at a time, so a long poll
+// for the others (replica.fetch.wait.max.ms, 500 ms) would hold that
+// partition's next fetch back until it returned. A follower behind under
+// flush.messages=1 then fetched twice a second, always half a second of
+// production behind the high watermark, and stayed out of the ISR until
+// the producers stopped (cluster-swarm seed 8: 30.9 s after the repair,
+// past liveness.converge).
+const syncPollMs = 10
 
 type replicaFetcher struct {
 	b      *Broker
@@ -404,6 +417,11 @@ func (f *replicaFetcher) sendFetch(parts []*partition) {
 	req.Version = 12
 	req.ReplicaID = b.cfg.NodeID
 	req.MaxWaitMillis = int32(b.cfg.ReplicaFetchWaitMaxMs)
+	for _, p := range f.parts {
+		if p.follow != nil && p.follow.syncing {
+			req.MaxWaitMillis = min(req.MaxWaitMillis, syncPollMs)
+		}
+	}
 	req.MinBytes = 1
 	req.MaxBytes = 10 << 20
 	req.SessionID, req.SessionEpoch = 0, -1
@@ -490,8 +508,9 @@ func (f *replicaFetcher) applyFetched(p *partition, rp *kmsg.FetchResponseTopicP
 		// As Kafka's follower flushes inside its append under
 		// flush.messages=1, fetch on (and so report the new end offset)
 		// only once it is durable.
-		fs.retryAt = now + time.Hour
+		fs.retryAt, fs.syncing = now+time.Hour, true
 		p.log.WhenDurable(p.log.LogEndOffset(), func(err error) {
+			fs.syncing = false
 			if err != nil && takesOffline(err) {
 				b.takeOffline(p, err)
 			}

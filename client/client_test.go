@@ -345,6 +345,48 @@ func TestTimeoutThenRetrySucceedsWithDuplicate(t *testing.T) {
 	}
 }
 
+// TestIdempotentResetNeverResendsAnUnresolvedBatch: an idempotent
+// producer whose batch may have been written (its connection died with
+// the request out) and is then told its sequences are out of order takes
+// a new producer id, but does not re-send that batch under it (the
+// broker could not tell it from a new one): it ends unresolved, its
+// outcome unknown, and the log holds one copy. A batch known not to be
+// written is re-sent under the new id; later records use it.
+func TestIdempotentResetNeverResendsAnUnresolvedBatch(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		faults map[int]fault
+		ok     bool
+		copies int
+	}{
+		{"maybe written, then out of order", map[int]fault{1: {closeAfter: true}, 2: {errorCode: kerr.OutOfOrderSequenceNumber.Code}}, false, 1},
+		{"out of order, never written", map[int]fault{1: {errorCode: kerr.OutOfOrderSequenceNumber.Code}}, true, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, Config{Idempotent: true}, 1, func(fb *fakeBroker) {
+				fb.produceFault = func(n int) fault { return c.faults[n] }
+			})
+			e.produce(false, "x")
+			e.run(3 * time.Second)
+			e.produce(false, "y")
+			e.run(3 * time.Second)
+			r := e.got["x"]
+			switch {
+			case c.ok && (r.err != nil || r.rec.Offset < 0):
+				t.Fatalf("x: %v, want it re-sent under the new id", r.err)
+			case !c.ok && (!errors.Is(r.err, ErrSequenceUnresolved) || !errors.Is(r.err, ErrUnknownOutcome)):
+				t.Fatalf("x: %v, want an unresolved sequence, outcome unknown", r.err)
+			}
+			if got := e.fb.values(topic, 0); len(got) != c.copies+1 || got[len(got)-1] != "y" {
+				t.Fatalf("log %v: want x %d time(s), then y", got, c.copies)
+			}
+			if e.got["y"].err != nil || e.fb.producerIDs != 2 {
+				t.Fatalf("y: %v after %d producer ids, want ok under the second", e.got["y"].err, e.fb.producerIDs)
+			}
+		})
+	}
+}
+
 func TestConnectionClosedMidRequestRetries(t *testing.T) {
 	e := newEnv(t, Config{}, 1, func(fb *fakeBroker) {
 		fb.produceFault = func(n int) fault { return fault{closeAfter: n == 1} }

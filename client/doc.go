@@ -95,8 +95,12 @@
 // idempotence), so sequences never race. OUT_OF_ORDER_SEQUENCE_NUMBER,
 // UNKNOWN_PRODUCER_ID or INVALID_PRODUCER_EPOCH (a batch before was given up,
 // or the partition lost our state) make it take a new producer id and
-// start every partition's sequences over (KIP-360's reset); a batch whose
-// earlier attempt's fate is unknown may then be stored twice, as in Kafka.
+// start every partition's sequences over (KIP-360's reset). A batch whose
+// earlier attempt's fate is unknown is not re-sent under the new id (the
+// broker could not tell it from a new batch and might store it twice): it
+// ends with ErrSequenceUnresolved, its outcome unknown, as Kafka's
+// producer fails a batch whose sequence it can no longer resolve. So an
+// idempotent producer never stores a record twice.
 //
 // # Metadata
 //

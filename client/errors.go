@@ -19,6 +19,11 @@ var (
 	// answer was lost, or the broker said it appended but could not
 	// replicate in time. History records such an outcome as info.
 	ErrUnknownOutcome = errors.New("client: outcome unknown")
+	// ErrSequenceUnresolved: an idempotent producer had to take a new
+	// producer id while an earlier attempt of this batch may have been
+	// written under the old one; re-sent, it could be stored twice, so it
+	// ends with its outcome unknown instead.
+	ErrSequenceUnresolved = errors.New("client: idempotent sequence unresolved")
 	// ErrRecordTooLarge: the record alone exceeds Config.MaxRequestBytes.
 	ErrRecordTooLarge = errors.New("client: record too large")
 	// ErrUnsupportedVersion: the broker speaks no version of an API that

@@ -38,6 +38,8 @@ type fakeBroker struct {
 	// fetchEpochs records each fetched partition's CurrentLeaderEpoch.
 	fetchEpochs []int32
 	keys        []int16 // API keys in arrival order
+	// producerIDs counts InitProducerId requests; each gets the next id.
+	producerIDs int64
 }
 
 type fault struct {
@@ -151,6 +153,11 @@ func (fc *fakeConn) handle(frame []byte) {
 		fc.reply(req, corr, fb.listOffsets(r))
 	case *kmsg.FetchRequest:
 		fc.fetch(r, corr)
+	case *kmsg.InitProducerIDRequest:
+		resp := r.ResponseKind().(*kmsg.InitProducerIDResponse)
+		resp.ProducerID = 1000 + fb.producerIDs
+		fb.producerIDs++
+		fc.reply(req, corr, resp)
 	default:
 		panic("fake broker: unexpected " + kmsg.NameForKey(key))
 	}
@@ -169,7 +176,7 @@ func (fb *fakeBroker) maxVersion(key int16) int16 {
 func (fb *fakeBroker) apiVersions(version int16) *kmsg.ApiVersionsResponse {
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.SetVersion(version)
-	for _, k := range []int16{0, 1, 2, 3, 18} {
+	for _, k := range []int16{0, 1, 2, 3, 18, 22} {
 		if fb.maxVersion(k) < 0 {
 			continue
 		}

@@ -404,21 +404,37 @@ func (cl *Client) initProducerID() {
 }
 
 // resetProducerID drops the producer id and every partition's sequences;
-// batches not in flight are re-encoded under the next id.
+// batches not in flight are re-encoded under the next id, except those an
+// earlier attempt may have written: under a new id the broker could not
+// tell a retry of one from a new batch, so they end with their outcome
+// unknown instead (as Kafka's producer fails a batch whose sequence it
+// can no longer resolve rather than risk storing it twice).
 func (cl *Client) resetProducerID(err error) {
 	if !cl.pid.ready {
 		return
 	}
 	cl.log.Warn("idempotent producer state lost at the broker; getting a new producer id", "producer_id", cl.pid.id, "err", err)
 	cl.pid = producerID{}
+	type doomed struct {
+		pp *partProducer
+		b  *prodBatch
+	}
+	var unresolved []doomed
 	for _, tp := range cl.prodOrder {
 		pp := cl.producers[tp]
 		pp.nextSeq = 0
 		for _, b := range pp.batches {
-			if !b.inflight {
+			switch {
+			case b.inflight:
+			case b.maybeWritten:
+				unresolved = append(unresolved, doomed{pp, b})
+			default:
 				b.payload = nil
 			}
 		}
+	}
+	for _, d := range unresolved {
+		cl.finishBatch(d.pp, d.b, fmt.Errorf("%w: the producer id was reset (%w)", ErrSequenceUnresolved, err))
 	}
 }
 
@@ -460,9 +476,16 @@ func (cl *Client) batchFailed(pp *partProducer, b *prodBatch, err error, unknown
 	if cl.cfg.Idempotent && producerStateLost(err) {
 		// The broker no longer accepts our sequences (a batch before
 		// this one was given up, or the partition lost our state):
-		// start over with a new producer id (KIP-360's reset).
+		// start over with a new producer id (KIP-360's reset). This
+		// batch is retried under it unless an earlier attempt may be in
+		// the log (resetProducerID ended it then).
 		cl.resetProducerID(err)
 		retriable = true
+		if b.maybeWritten {
+			cl.finishBatch(pp, b, fmt.Errorf("%w: the producer id was reset (%w)", ErrSequenceUnresolved, err))
+			return
+		}
+		b.payload = nil // re-encoded under the new id
 	}
 	if cl.closed || !retriable {
 		cl.finishBatch(pp, b, err)

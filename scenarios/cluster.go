@@ -331,6 +331,7 @@ type convergence struct {
 	done     bool
 	after    time.Duration // from the repair to whole
 	why      string        // what was missing at the last look
+	lastWhy  string        // what was missing at the last look before whole
 }
 
 func (cv *convergence) watch(w *sim.World, v worldView, p *plan, healAt time.Duration) {
@@ -342,6 +343,7 @@ func (cv *convergence) watch(w *sim.World, v worldView, p *plan, healAt time.Dur
 			cv.done, cv.after = true, w.Elapsed()-start
 			return
 		}
+		cv.lastWhy = cv.why
 		w.Schedule(50*time.Millisecond, look)
 	}
 	w.Schedule(healAt, look)
@@ -354,7 +356,7 @@ func (cv *convergence) judge(res *Result, bound time.Duration) {
 	case !cv.done:
 		res.AddFinding(liveness.Kind, "the cluster never became whole after the last repair (every partition led and served, full ISR): %s", cv.why)
 	case cv.after > bound:
-		res.AddFinding(liveness.Kind, "the cluster became whole %v after the last repair, more than the bound %v", cv.after, bound)
+		res.AddFinding(liveness.Kind, "the cluster became whole %v after the last repair, more than the bound %v (until then: %s)", cv.after, bound, cv.lastWhy)
 	}
 	if cv.done {
 		if res.Stats == nil {

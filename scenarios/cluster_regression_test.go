@@ -99,8 +99,8 @@ func TestClusterSwarmRegressionRecoveryLossNeverLeads(t *testing.T) {
 			t.Errorf("%s seed %d: %v %v\nrepro: %s", sc.Name, *seed, res.Anomalies, firstFindings(res, 3), res.Repro)
 		}
 	}
-	if n < 8 {
-		t.Fatalf("found %d cluster-swarm-seed-* scenarios with a pinned seed, want 8", n)
+	if n < 10 {
+		t.Fatalf("found %d cluster-swarm-seed-* scenarios with a pinned seed, want 10", n)
 	}
 }
 
@@ -116,11 +116,11 @@ func TestClusterSwarmRegressionHandOverNamesItsTarget(t *testing.T) {
 	swarmSeedsPass(t, 5000754, 5001409)
 }
 
-// swarmSeedsPass runs cluster-swarm on each seed; every run must meet the
+// swarmSeedsPass runs cluster-swarm-classic (issue 15's swarm) on each seed; every run must meet the
 // scenario's expectation (no anomaly but the tolerated duplicate).
 func swarmSeedsPass(t *testing.T, seeds ...uint64) {
 	t.Helper()
-	sc := mustLookup(t, "cluster-swarm")
+	sc := mustLookup(t, "cluster-swarm-classic")
 	for _, seed := range seeds {
 		res, err := sc.Run(Options{Seed: seed})
 		if err != nil {

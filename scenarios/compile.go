@@ -52,8 +52,9 @@ type compiled struct {
 	retryBackoff, fetchMaxWait                           knob
 	batchBytes, maxInFlight                              knob
 	hasClient                                            map[string]bool
-	idempotent                                           []bool // alternatives
-	idempotentMixed                                      bool   // "mixed": each producer draws its own
+	idempotent                                           []bool   // alternatives
+	idempotentMixed                                      bool     // "mixed": each producer draws its own
+	idempotentList                                       []string // non-nil: the mixed draw written out
 	sessionTimeout, heartbeatInterval, rebalanceTimeout  knob
 	autoCommitInterval                                   knob
 	assignors                                            []string // alternatives
@@ -359,8 +360,22 @@ func (d *specDoc) compile() (*compiled, error) {
 			c.idempotent = append(c.idempotent, true)
 		case "mixed":
 			c.idempotent, c.idempotentMixed = append(c.idempotent, true), true
+		case "none":
+			c.idempotent, c.idempotentMixed, c.idempotentList = append(c.idempotent, true), true, []string{}
 		default:
-			return nil, d.errAt("clients.idempotent", "%q is not true, false, true|false or mixed", cl.Idempotent)
+			if strings.HasPrefix(strings.TrimSpace(alt), "producer-") {
+				// A fixed mixed draw, as a shrunk file writes it.
+				for _, name := range strings.Split(alt, ",") {
+					name = strings.TrimSpace(name)
+					if _, err := strconv.Atoi(strings.TrimPrefix(name, "producer-")); err != nil || !strings.HasPrefix(name, "producer-") {
+						return nil, d.errAt("clients.idempotent", "%q is not a producer name (producer-N)", name)
+					}
+					c.idempotentList = append(c.idempotentList, name)
+				}
+				c.idempotent, c.idempotentMixed = append(c.idempotent, true), true
+				continue
+			}
+			return nil, d.errAt("clients.idempotent", "%q is not true, false, true|false, mixed or a list of producers (producer-1,producer-3; none)", cl.Idempotent)
 		}
 	}
 	if c.idempotentMixed && len(c.idempotent) > 1 {

@@ -133,3 +133,37 @@ func TestConvergenceJudged(t *testing.T) {
 		}
 	}
 }
+
+// TestConcreteSpecOfTheGenericSwarmReplaysTheRun: the concrete form of a
+// cluster-swarm run (what `sim shrink` writes and pinned regressions
+// are) keeps every drawn promise and knob the generic swarm adds (each
+// producer's idempotence, the group's settings, the drawn replica lag,
+// liveness.converge), so it replays the same run bit for bit.
+func TestConcreteSpecOfTheGenericSwarmReplaysTheRun(t *testing.T) {
+	sc := mustLookup(t, "cluster-swarm")
+	for _, seed := range []uint64{3, 16} {
+		want, err := sc.Run(Options{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := sc.compiled.draw(simStream(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := marshalSpec(concreteSpec(sc.compiled.spec, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := compileSpec("concrete.yaml", data)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, data)
+		}
+		got, err := c.run(Options{Seed: seed}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.TraceHash != want.TraceHash {
+			t.Errorf("seed %d: concrete form trace %s, the run's %s\n%s", seed, got.TraceHash, want.TraceHash, data)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ type plan struct {
 	// idempotentProducer names the producers that are idempotent when the
 	// file says mixed (the others are plain, with retries).
 	idempotentProducer []string
+	idempotentMixed    bool
 	consumers          int
 	// group: the consumers are members of this group (workload.group).
 	group      string
@@ -176,9 +178,10 @@ func (c *compiled) draw(r *rand.Rand) (*plan, error) {
 	switch {
 	case c.idempotentMixed:
 		// Each producer's own promise: the checker judges its records by it.
+		p.idempotentMixed = true
 		var names []string
 		for i := range p.producers {
-			if r.IntN(2) == 1 {
+			if c.idempotentList != nil && slices.Contains(c.idempotentList, producerName(i)) || c.idempotentList == nil && r.IntN(2) == 1 {
 				p.idempotentProducer = append(p.idempotentProducer, producerName(i))
 				names = append(names, producerName(i))
 			}

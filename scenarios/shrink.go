@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -197,6 +198,18 @@ func concreteSpec(s Spec, p *plan) *Spec {
 		RetryBackoff:    cl.RetryBackoff.String(),
 		MaxInFlight:     strconv.Itoa(cl.MaxInFlightPerConn),
 		FetchMaxWait:    cl.FetchMaxWait.String(),
+		Idempotent:      strconv.FormatBool(cl.Idempotent),
+	}
+	if p.idempotentMixed {
+		out.Clients.Idempotent = strings.Join(p.idempotentProducer, ",")
+		if len(p.idempotentProducer) == 0 {
+			out.Clients.Idempotent = "none"
+		}
+	}
+	if p.group != "" {
+		out.Clients.SessionTimeout, out.Clients.HeartbeatInterval = cl.SessionTimeout.String(), cl.HeartbeatInterval.String()
+		out.Clients.RebalanceTimeout, out.Clients.AutoCommitInterval = cl.RebalanceTimeout.String(), cl.AutoCommitInterval.String()
+		out.Clients.Assignor = cl.Assignor
 	}
 	out.Workload = WorkloadSpec{
 		Duration:   p.duration.String(),
@@ -205,6 +218,18 @@ func concreteSpec(s Spec, p *plan) *Spec {
 		Rate:       strconv.FormatInt(p.rate, 10),
 		Keys:       p.keys.String(),
 		ValueBytes: s.Workload.ValueBytes,
+		Group:      p.group,
+	}
+	if len(s.Cluster.Configs) > 0 {
+		out.Cluster.Configs = maps.Clone(s.Cluster.Configs)
+		for _, c := range []struct {
+			name string
+			v    int64
+		}{{"replica.lag.time.max.ms", p.replicaLagMs}, {"replica.fetch.wait.max.ms", p.replicaFetchWaitMs}, {"broker.heartbeat.interval.ms", p.beatMs}} {
+			if _, ok := out.Cluster.Configs[c.name]; ok {
+				out.Cluster.Configs[c.name] = strconv.FormatInt(c.v, 10)
+			}
+		}
 	}
 	out.Cluster.Brokers = strconv.Itoa(len(p.brokers))
 	if p.cluster {
@@ -214,7 +239,7 @@ func concreteSpec(s Spec, p *plan) *Spec {
 		}
 	}
 	out.Faults = FaultSpec{Schedule: p.schedule.String()}
-	out.Liveness = LivenessSpec{Duration: p.liveness.String(), Bound: s.Liveness.Bound}
+	out.Liveness = LivenessSpec{Duration: p.liveness.String(), Bound: s.Liveness.Bound, Converge: s.Liveness.Converge}
 	return &out
 }
 
