@@ -88,6 +88,9 @@ type SwarmOptions struct {
 	// bridge; nil: all). The seed still tosses a coin for every shape, so
 	// restricting them does not shift other draws.
 	Shapes []string
+	// Lengths, if set, replaces the ladder each kind's MaxLength is drawn
+	// from (a consumer swarm draws pauses around the session timeout).
+	Lengths []time.Duration
 	// BitRot are the bit rots the bit-rot kind picks from (nil: one bit
 	// anywhere on a random node's media). A cluster gives, say,
 	// {Node: "follower:events-0", File: "events-0/", Offset: -1}: a
@@ -272,7 +275,11 @@ func (g *swarmGen) drawKinds(opts SwarmOptions) {
 		mean := max(ms, g.end/(1+g.r.Int64N(20))/ms*ms)
 		var length int64
 		var lengths []int64
-		for _, l := range lengthLadder {
+		ladder := lengthLadder
+		if opts.Lengths != nil {
+			ladder = opts.Lengths
+		}
+		for _, l := range ladder {
 			if int64(l) <= max(g.end/2, int64(lengthLadder[0])) {
 				lengths = append(lengths, int64(l))
 			}

@@ -358,3 +358,26 @@ func TestSwarmOutage(t *testing.T) {
 		replay(t, s, k, netsim.DefaultConfig().DefaultLink) // at most MaxDown down
 	}
 }
+
+// TestSwarmLengths: a given ladder replaces the default one for every
+// kind's MaxLength, and episodes stay within it.
+func TestSwarmLengths(t *testing.T) {
+	ladder := []time.Duration{3 * time.Second, 9 * time.Second, 12 * time.Second}
+	for seed := uint64(0); seed < 50; seed++ {
+		s, k := swarm(seed, three, time.Minute, SwarmOptions{Kinds: []Kind{KindPause}, AllOn: true, Lengths: ladder})
+		if !slices.Contains(ladder, k.Kinds[0].MaxLength) {
+			t.Fatalf("seed %d: MaxLength %v not from %v", seed, k.Kinds[0].MaxLength, ladder)
+		}
+		start := map[string]time.Duration{}
+		for _, st := range s.Steps {
+			switch a := st.Action.(type) {
+			case Pause:
+				start[a.Node] = st.At
+			case Resume:
+				if d := st.At - start[a.Node]; d > k.Kinds[0].MaxLength {
+					t.Fatalf("seed %d: %s paused %v, longer than %v", seed, a.Node, d, k.Kinds[0].MaxLength)
+				}
+			}
+		}
+	}
+}

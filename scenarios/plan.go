@@ -255,7 +255,14 @@ func (c *compiled) draw(r *rand.Rand) (*plan, error) {
 			for i := range p.consumers {
 				names = append(names, consumerName(i))
 			}
-			sched, sk := faults.Swarm(r, names, p.duration, faults.SwarmOptions{Kinds: c.consumerKinds, MaxDown: max(1, p.consumers-1)})
+			opts := faults.SwarmOptions{Kinds: c.consumerKinds, MaxDown: max(1, p.consumers-1)}
+			if st := p.client.SessionTimeout; p.group != "" && st > 0 {
+				// Faults up to twice the session timeout: a member paused
+				// or cut off past it is fenced, and its late commit must
+				// be refused.
+				opts.Lengths = []time.Duration{st / 2, st + st/2, 2 * st}
+			}
+			sched, sk := faults.Swarm(r, names, p.duration, opts)
 			for _, l := range sk.Lines() {
 				p.knobs = append(p.knobs, "swarm-consumers."+strings.TrimPrefix(l, "swarm."))
 			}
