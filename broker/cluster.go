@@ -276,6 +276,7 @@ func (b *Broker) reconcilePartition(img *metadata.Image, p *partition, ip *metad
 		if ip.PartitionEpoch >= p.partitionEpoch {
 			p.isr, p.partitionEpoch = slices.Clone(ip.ISR), ip.PartitionEpoch
 		}
+		p.settlePendingISR()
 		b.advanceHW(p)
 		return
 	}

@@ -34,10 +34,15 @@ type leaderState struct {
 	// follower joins the ISR only once it has reached it.
 	epochStart int64
 	followers  []*replicaState // every other replica, in replica order
-	// alterInFlight: an AlterPartition is awaiting its verdict;
-	// pendingISR is its ISR when it expands the ISR (maximal ISR).
+	// alterInFlight: an AlterPartition is awaiting its verdict.
+	// pendingISR is the ISR an expansion proposed, against partition epoch
+	// pendingEpoch: until the controller's answer or an image past that
+	// epoch settles it, the controller may have committed it, so the high
+	// watermark counts its members too (Kafka's maximal ISR), and no other
+	// ISR change is proposed.
 	alterInFlight bool
 	pendingISR    []int32
+	pendingEpoch  int32
 	// localDropped: followers bugzoo isr-shrink-without-controller
 	// removed from the ISR locally.
 	localDropped []int32
@@ -240,16 +245,36 @@ func (b *Broker) maybeExpandISR(p *partition, f *replicaState) {
 		ls.localDropped = slices.Delete(ls.localDropped, i, i+1)
 		return
 	}
-	if slices.Contains(p.isr, f.id) || ls.alterInFlight {
+	if slices.Contains(p.isr, f.id) || ls.alterInFlight || ls.pendingISR != nil {
 		return
 	}
 	if img := b.follower.Image(); !img.Usable(f.id) {
 		return // the controller would refuse a fenced replica
 	}
 	isr := append(slices.Clone(p.isr), f.id)
-	ls.pendingISR = isr
+	ls.pendingISR, ls.pendingEpoch = isr, p.partitionEpoch
 	b.cfg.Metrics.Add("loglab_broker_isr_expands_total", 1)
 	b.alterISR(p, isr)
+}
+
+// settlePendingISR drops an expansion the image has settled: a partition
+// epoch past the proposal's means p.isr is the committed truth.
+func (p *partition) settlePendingISR() {
+	if ls := p.lead; ls != nil && ls.pendingISR != nil && p.partitionEpoch > ls.pendingEpoch {
+		ls.pendingISR = nil
+	}
+}
+
+// staleProposal: the controller refused an AlterPartition because it
+// was made against state it has moved past (our leadership, partition
+// epoch or broker epoch): what it did commit comes with the next image.
+func staleProposal(err error) bool {
+	for _, e := range []error{kerr.InvalidUpdateVersion, kerr.FencedLeaderEpoch, kerr.NotLeaderForPartition, kerr.StaleBrokerEpoch} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // alterISR proposes a new ISR to the controller. The committed image stays
@@ -268,18 +293,40 @@ func (b *Broker) alterISR(p *partition, isr []int32) {
 			return // leadership changed meanwhile
 		}
 		ls.alterInFlight = false
-		ls.pendingISR = nil
 		switch {
 		case err != nil:
-			b.log.Info("ISR change outcome unknown; waiting for the image", "topic", p.topic.name, "partition", p.index, "err", err)
+			// The controller may have committed it: an expansion stays
+			// pending (its members count toward the high watermark) and
+			// is proposed again until answered. Dropping it here let a
+			// leader cut off from the controller commit records its new
+			// ISR member lacked, which the controller then elected
+			// (cluster-swarm-classic seed 12001191).
+			b.log.Info("ISR change outcome unknown; proposing it again", "topic", p.topic.name, "partition", p.index, "err", err)
+			if ls.pendingISR != nil {
+				b.h.AfterFunc(alterRetry, func() {
+					if p.lead == ls && ls.pendingISR != nil && !ls.alterInFlight && p.partitionEpoch == ls.pendingEpoch {
+						b.alterISR(p, ls.pendingISR)
+					}
+				})
+			}
 		case res.Err != nil:
+			if !staleProposal(res.Err) {
+				ls.pendingISR = nil // refused on its merits: nothing was committed
+			}
 			b.log.Info("ISR change refused; waiting for the image", "topic", p.topic.name, "partition", p.index, "err", res.Err)
 		case res.Partition != nil && res.Partition.LeaderEpoch == p.leaderEpoch && res.Partition.PartitionEpoch >= p.partitionEpoch:
 			p.isr, p.partitionEpoch = slices.Clone(res.Partition.ISR), res.Partition.PartitionEpoch
+			ls.pendingISR = nil
+		default:
+			ls.pendingISR = nil
 		}
 		b.advanceHW(p)
 	})
 }
+
+// alterRetry is how soon an AlterPartition whose outcome is unknown is
+// proposed again.
+const alterRetry = 200 * time.Millisecond
 
 // scheduleISRCheck runs the ISR shrink check every
 // replica.lag.time.max.ms / 2.
@@ -322,7 +369,7 @@ func (b *Broker) maybeShrinkISR(p *partition) {
 	if b.bugShrinkISRLocally(p, ls, out) {
 		return
 	}
-	if ls.alterInFlight {
+	if ls.alterInFlight || ls.pendingISR != nil {
 		return
 	}
 	isr := slices.DeleteFunc(slices.Clone(p.isr), func(r int32) bool { return slices.Contains(out, r) })

@@ -99,8 +99,8 @@ func TestClusterSwarmRegressionRecoveryLossNeverLeads(t *testing.T) {
 			t.Errorf("%s seed %d: %v %v\nrepro: %s", sc.Name, *seed, res.Anomalies, firstFindings(res, 3), res.Repro)
 		}
 	}
-	if n < 10 {
-		t.Fatalf("found %d cluster-swarm-seed-* scenarios with a pinned seed, want 10", n)
+	if n < 11 {
+		t.Fatalf("found %d cluster-swarm-seed-* scenarios with a pinned seed, want 11", n)
 	}
 }
 
