@@ -301,7 +301,7 @@ func (b *Broker) alterISR(p *partition, isr []int32) {
 			// leader cut off from the controller commit records its new
 			// ISR member lacked, which the controller then elected
 			// (cluster-swarm-classic seed 12001191).
-			b.log.Info("ISR change outcome unknown; proposing it again", "topic", p.topic.name, "partition", p.index, "err", err)
+			b.log.Info("ISR change outcome unknown", "topic", p.topic.name, "partition", p.index, "err", err, "expansion_pending", ls.pendingISR != nil)
 			if ls.pendingISR != nil {
 				b.h.AfterFunc(alterRetry, func() {
 					if p.lead == ls && ls.pendingISR != nil && !ls.alterInFlight && p.partitionEpoch == ls.pendingEpoch {
@@ -314,11 +314,11 @@ func (b *Broker) alterISR(p *partition, isr []int32) {
 				ls.pendingISR = nil // refused on its merits: nothing was committed
 			}
 			b.log.Info("ISR change refused; waiting for the image", "topic", p.topic.name, "partition", p.index, "err", res.Err)
-		case res.Partition != nil && res.Partition.LeaderEpoch == p.leaderEpoch && res.Partition.PartitionEpoch >= p.partitionEpoch:
-			p.isr, p.partitionEpoch = slices.Clone(res.Partition.ISR), res.Partition.PartitionEpoch
-			ls.pendingISR = nil
 		default:
 			ls.pendingISR = nil
+			if rp := res.Partition; rp != nil && rp.LeaderEpoch == p.leaderEpoch && rp.PartitionEpoch >= p.partitionEpoch {
+				p.isr, p.partitionEpoch = slices.Clone(rp.ISR), rp.PartitionEpoch
+			}
 		}
 		b.advanceHW(p)
 	})

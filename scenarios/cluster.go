@@ -267,6 +267,11 @@ func (v worldView) notReady(p *plan) string {
 			}
 		}
 	}
+	return joinMissing(missing)
+}
+
+// joinMissing says what is missing in one line ("" for nothing).
+func joinMissing(missing []string) string {
 	if len(missing) == 0 {
 		return ""
 	}
@@ -274,6 +279,36 @@ func (v worldView) notReady(p *plan) string {
 		missing = append(missing[:4], fmt.Sprintf("and %d more", len(missing)-4))
 	}
 	return strings.Join(missing, "; ")
+}
+
+// notWhole is notReady and more, for convergence after faults: every
+// replica is up, registered and unfenced, and holds its partition up to
+// the leader's high watermark. (A broker just restarted still sits in
+// the ISRs of the image it left until it registers again, which then
+// removes it; notReady alone would call that whole.)
+func (v worldView) notWhole(p *plan) string {
+	if why := v.notReady(p); why != "" {
+		return why
+	}
+	img := v.image()
+	var missing []string
+	for _, t := range p.topics {
+		for i := int32(0); i < p.partitions; i++ {
+			mp := img.Partition(t, i)
+			lst, _ := nodePartition(v.w.Node(brokerName(int(mp.Leader))), t, i)
+			for _, r := range mp.Replicas {
+				name := brokerName(int(r))
+				st, ok := nodePartition(v.w.Node(name), t, i)
+				switch {
+				case !v.w.Up(name) || !img.Usable(r):
+					missing = append(missing, fmt.Sprintf("%s-%d: broker %d not registered and unfenced", t, i, r))
+				case !ok || st.LogEndOffset < lst.HighWatermark:
+					missing = append(missing, fmt.Sprintf("%s-%d: broker %d holds it to %d, below the high watermark %d", t, i, r, st.LogEndOffset, lst.HighWatermark))
+				}
+			}
+		}
+	}
+	return joinMissing(missing)
 }
 
 // startCluster boots the brokers and the admin node, creates the topics
@@ -324,7 +359,7 @@ func startCluster(w *sim.World, p *plan, name string) error {
 }
 
 // convergence watches, from the last fault's repair, for the cluster to
-// be whole again (worldView.notReady says nothing is missing): VOPR's
+// be whole again (worldView.notWhole says nothing is missing): VOPR's
 // liveness phase (liveness.converge).
 type convergence struct {
 	watching bool
@@ -339,7 +374,7 @@ func (cv *convergence) watch(w *sim.World, v worldView, p *plan, healAt time.Dur
 	var look func()
 	start := w.Elapsed() + healAt
 	look = func() {
-		if cv.why = v.notReady(p); cv.why == "" {
+		if cv.why = v.notWhole(p); cv.why == "" {
 			cv.done, cv.after = true, w.Elapsed()-start
 			return
 		}

@@ -126,26 +126,35 @@ func TestFileScenarioReplay(t *testing.T) {
 		if a.TraceHash != b.TraceHash || a.OK != b.OK || a.Events != b.Events || strings.Join(a.AnomalyKinds(), ",") != strings.Join(b.AnomalyKinds(), ",") {
 			t.Fatalf("seed %d: %s %v %v vs %s %v %v", seed, a.TraceHash, a.OK, a.Anomalies, b.TraceHash, b.OK, b.Anomalies)
 		}
-		p, err := sc.compiled.draw(simStream(seed))
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := marshalSpec(concreteSpec(sc.compiled.spec, p))
-		if err != nil {
-			t.Fatal(err)
-		}
-		csc, _, err := LoadFile("concrete.yaml", data)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, data)
-		}
-		c, err := csc.Run(Options{Seed: seed})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, _ := concreteRun(t, sc, seed)
 		if c.TraceHash != a.TraceHash || c.OK != a.OK {
 			t.Errorf("seed %d: concrete file replays %s ok=%v, the library scenario %s ok=%v", seed, c.TraceHash, c.OK, a.TraceHash, a.OK)
 		}
 	}
+}
+
+// concreteRun runs the concrete form of sc's run at seed (every knob
+// fixed to its draw, the schedule pasted: what `sim shrink` writes) and
+// returns its result and the file.
+func concreteRun(t *testing.T, sc *Scenario, seed uint64) (*Result, []byte) {
+	t.Helper()
+	p, err := sc.compiled.draw(simStream(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := marshalSpec(concreteSpec(sc.compiled.spec, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	csc, _, err := LoadFile("concrete.yaml", data)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	res, err := csc.Run(Options{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, data
 }
 
 // TestShrinkReproduces shrinks a known-unsafe run and replays the output

@@ -181,17 +181,22 @@ func (l *Log) checkLeaderEpoch(e int32) error {
 	return nil
 }
 
-// epochIndex is the index of the cache entry holding offset: the last one
-// starting at or before it (0 when none does; checkBatchEpoch then skips).
-func (l *Log) epochIndex(offset int64) int {
-	es := l.epochs.entries
-	i, _ := slices.BinarySearchFunc(es, offset, func(e EpochEntry, o int64) int {
+// entryAt is the number of entries of es starting at or before offset:
+// the entry holding offset is es[entryAt-1] (none when it is 0).
+func entryAt(es []EpochEntry, offset int64) int {
+	n, _ := slices.BinarySearchFunc(es, offset, func(e EpochEntry, o int64) int {
 		if e.StartOffset <= o {
 			return -1
 		}
 		return 1
 	})
-	return max(i-1, 0)
+	return n
+}
+
+// epochIndex is the index of the cache entry holding offset: the last one
+// starting at or before it (0 when none does; checkBatchEpoch then skips).
+func (l *Log) epochIndex(offset int64) int {
+	return max(entryAt(l.epochs.entries, offset)-1, 0)
 }
 
 // checkBatchEpoch checks a batch read from the log against the cache,
@@ -562,12 +567,7 @@ func (r *epochRebuilder) trustFile(es []EpochEntry, rp, scanStart int64) {
 // epochOf is the epoch es gives offset: the entry starting last at or
 // before it; ok is false when none does.
 func epochOf(es []EpochEntry, offset int64) (int32, bool) {
-	i, _ := slices.BinarySearchFunc(es, offset, func(e EpochEntry, o int64) int {
-		if e.StartOffset <= o {
-			return -1
-		}
-		return 1
-	})
+	i := entryAt(es, offset)
 	if i == 0 {
 		return UndefinedEpoch, false
 	}

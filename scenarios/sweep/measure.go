@@ -75,10 +75,8 @@ func Measure(cfg MeasureConfig) (*Detection, error) {
 	if len(bugs) == 0 {
 		bugs = bugzoo.Names()
 	}
-	for _, b := range bugs {
-		if _, err := bugzoo.Parse([]string{b}); err != nil {
-			return nil, fmt.Errorf("--bug: %w", err)
-		}
+	if _, err := bugzoo.Parse(bugs); err != nil {
+		return nil, fmt.Errorf("--bug: %w", err)
 	}
 	start := time.Now()
 	d := &Detection{Scenario: cfg.Scenario, Seeds: cfg.Seeds.String()}
